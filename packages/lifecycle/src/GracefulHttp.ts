@@ -1,0 +1,232 @@
+/**
+ * An `HttpServer` for `HttpServer.serve` / `HttpApiBuilder.serve` that drains before it stops.
+ *
+ * The v3 `NodeHttpServer` removes its request listener first and calls `server.close()` later,
+ * with no deadline: requests arriving in between hang with no handler, and a slow request holds the
+ * shutdown forever while the layers it needs (the database) may already be closed. This server
+ * drains inside the serve step itself, before anything the handlers depend on is released:
+ *
+ * 1. enter `draining`: every response from now on carries `Connection: close`;
+ * 2. after `preStopDelay` (time for load balancers to notice `/readyz` failing), stop accepting and
+ *    close idle keep-alive sockets;
+ * 3. wait for in-flight requests up to `drainTimeout`, then cut the remaining connections and log how many.
+ *
+ * It also answers oversized bodies with `413` and a JSON body (by `Content-Length`), instead of
+ * the connection reset the platform's body limit produces.
+ *
+ * @since 0.1.0
+ */
+import type * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import type * as Etag from "@effect/platform/Etag"
+import type * as HttpApp from "@effect/platform/HttpApp"
+import type * as HttpPlatform from "@effect/platform/HttpPlatform"
+import * as HttpServer from "@effect/platform/HttpServer"
+import type { ServeError } from "@effect/platform/HttpServerError"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Http from "node:http"
+import type * as Net from "node:net"
+import { Lifecycle } from "./Lifecycle.js"
+
+/**
+ * @since 0.1.0
+ */
+export interface Options {
+  readonly port: number
+  readonly host?: string | undefined
+  /** Keep serving (with readiness failing) this long before closing the listener. Default 0. */
+  readonly preStopDelay?: Duration.DurationInput | undefined
+  /** How long in-flight requests may take to finish once the listener closed. Default 10 seconds. */
+  readonly drainTimeout?: Duration.DurationInput | undefined
+  /** Largest accepted request body in bytes; larger bodies get 413. Default 1 MiB. */
+  readonly maxBodySize?: number | undefined
+  /** Idle keep-alive sockets are closed after this. Default 5 seconds. */
+  readonly keepAliveTimeout?: Duration.DurationInput | undefined
+  /** A client must send the request headers within this. Default 10 seconds. */
+  readonly headersTimeout?: Duration.DurationInput | undefined
+  /** A client must send the whole request within this (slow bodies). Default 30 seconds. */
+  readonly requestTimeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * @since 0.1.0
+ */
+export interface Stats {
+  readonly connections: number
+  readonly inFlight: number
+  readonly draining: boolean
+}
+
+/**
+ * @since 0.1.0
+ */
+export interface GracefulHttpService {
+  /** The underlying Node server (listening once the layer is built). */
+  readonly server: Http.Server
+  /** The port actually bound (useful with `port: 0`). */
+  readonly port: number
+  readonly stats: Effect.Effect<Stats>
+}
+
+/**
+ * @since 0.1.0
+ */
+export class GracefulHttp extends Context.Tag("@shop/lifecycle/GracefulHttp")<GracefulHttp, GracefulHttpService>() {}
+
+const ms = (input: Duration.DurationInput) => Duration.toMillis(Duration.decode(input))
+
+/**
+ * Answers 413 with a JSON body when the declared body is too large, and bounds chunked bodies too
+ * (those can only be cut off: the platform resets the connection).
+ */
+const limitBody = (maxBodySize: number) => <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    const declared = Number(request.headers["content-length"] ?? 0)
+    if (declared > maxBodySize) {
+      return Effect.succeed(HttpServerResponse.unsafeJson({
+        _tag: "PayloadTooLarge",
+        message: `request body of ${declared} bytes exceeds the limit of ${maxBodySize} bytes`
+      }, { status: 413, headers: { connection: "close" } }))
+    }
+    return HttpServerRequest.withMaxBodySize(app, Option.some(maxBodySize))
+  })
+
+/**
+ * Creates and starts the server in the current scope.
+ *
+ * @since 0.1.0
+ */
+export const make = (
+  options: Options
+): Effect.Effect<Context.Context<HttpServer.HttpServer | GracefulHttp>, ServeError, Scope.Scope | Lifecycle> =>
+  Effect.gen(function*() {
+    const lifecycle = yield* Lifecycle
+    const drainTimeout = Duration.decode(options.drainTimeout ?? "10 seconds")
+    const preStopDelay = Duration.decode(options.preStopDelay ?? 0)
+    const maxBodySize = options.maxBodySize ?? 1024 * 1024
+
+    const server = Http.createServer({
+      keepAliveTimeout: ms(options.keepAliveTimeout ?? "5 seconds"),
+      headersTimeout: ms(options.headersTimeout ?? "10 seconds"),
+      requestTimeout: ms(options.requestTimeout ?? "30 seconds")
+    })
+    const sockets = new Set<Net.Socket>()
+    const responses = new Set<Http.ServerResponse>()
+    let draining = false
+
+    server.on("connection", (socket) => {
+      sockets.add(socket)
+      socket.once("close", () => sockets.delete(socket))
+    })
+    // Registered before the Effect handler, so it sees every request first.
+    server.on("request", (_request: Http.IncomingMessage, response: Http.ServerResponse) => {
+      responses.add(response)
+      response.once("close", () => responses.delete(response))
+      if (draining) response.setHeader("connection", "close")
+    })
+
+    const inner = yield* NodeHttpServer.make(() => server, { port: options.port, host: options.host })
+
+    const closeListener = Effect.async<void>((resume) => {
+      server.close(() => resume(Effect.void))
+      // Node >= 19 does this in close(), but only for sockets idle at this instant.
+      server.closeIdleConnections()
+    })
+
+    const drain = Effect.gen(function*() {
+      yield* lifecycle.beginDrain("http server closing")
+      draining = true
+      for (const response of responses) {
+        if (!response.headersSent) response.setHeader("connection", "close")
+      }
+      if (Duration.toMillis(preStopDelay) > 0) {
+        yield* Effect.log(`http: draining, still serving for ${Duration.format(preStopDelay)}`)
+        yield* Effect.sleep(preStopDelay).pipe(Effect.interruptible)
+      }
+      const inFlightAtClose = responses.size
+      yield* Effect.log(`http: closed listener, waiting for ${inFlightAtClose} in-flight request(s)`)
+      const closed = yield* closeListener.pipe(
+        Effect.interruptible, // finalizers are uninterruptible: without this the timeout never fires
+        Effect.timeoutOption(drainTimeout)
+      )
+      if (Option.isNone(closed)) {
+        const cutRequests = responses.size
+        const cutConnections = sockets.size
+        server.closeAllConnections()
+        for (const socket of sockets) socket.destroy()
+        yield* Effect.logWarning(
+          `http: drain timeout of ${
+            Duration.format(drainTimeout)
+          } passed; cut ${cutConnections} connection(s) with ${cutRequests} request(s) in flight`
+        )
+      }
+    }).pipe(lifecycle.step("http drain", { pending: () => `${responses.size} request(s) in flight` }))
+    const drainOnce = yield* Effect.once(drain)
+
+    const httpServer = HttpServer.make({
+      address: inner.address,
+      serve: (app, middleware) =>
+        Effect.gen(function*() {
+          const limited = limitBody(maxBodySize)(app)
+          yield* (middleware === undefined ? inner.serve(limited) : inner.serve(limited, middleware as any))
+          // Added after the inner serve step, so it runs BEFORE the request listener is removed and
+          // before any layer the handlers depend on is released.
+          yield* Effect.addFinalizer(() => drainOnce)
+        })
+    })
+    // Fallback when nothing was served through this server: still stop accepting in order.
+    yield* Effect.addFinalizer(() => drainOnce)
+
+    const port = inner.address._tag === "TcpAddress" ? inner.address.port : 0
+    return Context.make(HttpServer.HttpServer, httpServer).pipe(
+      Context.add(GracefulHttp, {
+        server,
+        port,
+        stats: Effect.sync(() => ({ connections: sockets.size, inFlight: responses.size, draining }))
+      })
+    )
+  })
+
+/**
+ * The server plus the platform services `HttpApiBuilder.serve` needs (HttpPlatform, Etag, FileSystem, Path).
+ *
+ * @since 0.1.0
+ */
+export const layer = (
+  options: Options
+): Layer.Layer<
+  HttpServer.HttpServer | GracefulHttp | HttpPlatform.HttpPlatform | Etag.Generator | NodeContext.NodeContext,
+  ServeError,
+  Lifecycle
+> => Layer.merge(Layer.scopedContext(make(options)), NodeHttpServer.layerContext)
+
+/**
+ * Reads `PORT` (8080), `HOST`, `SHUTDOWN_DELAY` (0), `HTTP_DRAIN_TIMEOUT` (10 seconds) and
+ * `HTTP_MAX_BODY_SIZE` (1 MiB, in bytes).
+ *
+ * @since 0.1.0
+ */
+export const layerConfig: Layer.Layer<
+  HttpServer.HttpServer | GracefulHttp | HttpPlatform.HttpPlatform | Etag.Generator | NodeContext.NodeContext,
+  ServeError | import("effect/ConfigError").ConfigError,
+  Lifecycle
+> = Layer.unwrapEffect(
+  Effect.map(
+    Config.all({
+      port: Config.port("PORT").pipe(Config.withDefault(8080)),
+      host: Config.string("HOST").pipe(Config.option, Config.map(Option.getOrUndefined)),
+      preStopDelay: Config.duration("SHUTDOWN_DELAY").pipe(Config.withDefault(Duration.zero)),
+      drainTimeout: Config.duration("HTTP_DRAIN_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
+      maxBodySize: Config.integer("HTTP_MAX_BODY_SIZE").pipe(Config.withDefault(1024 * 1024))
+    }),
+    layer
+  )
+)

@@ -1,0 +1,131 @@
+/**
+ * A loop that runs `tick` every `interval`, and stops at a tick boundary when the service drains.
+ *
+ * The naive `Effect.repeat(tick, Schedule.spaced(...))` under `forkScoped` is interrupted mid-tick
+ * at shutdown (a transaction rolls back half a batch) and dies silently at the first failed tick.
+ * Here a tick in progress is an uninterruptible region that only its own timeout can abort, a
+ * failed tick is logged and the loop goes on, and no tick starts once draining began.
+ *
+ * @since 0.1.0
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import type * as Scope from "effect/Scope"
+import { Lifecycle } from "./Lifecycle.js"
+
+/**
+ * @since 0.1.0
+ */
+export interface Options<E, R> {
+  readonly name: string
+  readonly interval: Duration.DurationInput
+  readonly tick: Effect.Effect<unknown, E, R>
+  /**
+   * Aborts (interrupts) a tick that runs longer than this, so a stuck tick cannot hold up shutdown
+   * forever. The tick must itself be interruptible for that to work (`sql.withTransaction` rolls back).
+   * Default: no timeout.
+   */
+  readonly tickTimeout?: Duration.DurationInput | undefined
+  /** Run the first tick at once (default) or only after the first interval. */
+  readonly runOnStart?: boolean | undefined
+}
+
+/**
+ * @since 0.1.0
+ */
+export interface Stats {
+  readonly ticks: number
+  readonly failures: number
+  readonly timeouts: number
+}
+
+/**
+ * @since 0.1.0
+ */
+export interface PeriodicWorker {
+  /** Wakes the loop to run a tick now (coalesced: many triggers during a tick cause one more tick). */
+  readonly trigger: Effect.Effect<void>
+  readonly stats: Effect.Effect<Stats>
+}
+
+class TickTimeout {
+  readonly _tag = "TickTimeout"
+  constructor(readonly timeout: Duration.Duration) {}
+}
+
+/**
+ * Starts the loop in the current scope. Closing the scope waits for the tick in progress, if any.
+ *
+ * @since 0.1.0
+ */
+export const make = <E, R>(options: Options<E, R>): Effect.Effect<PeriodicWorker, never, Scope.Scope | Lifecycle | R> =>
+  Effect.gen(function*() {
+    const lifecycle = yield* Lifecycle
+    const interval = Duration.decode(options.interval)
+    const wake = yield* Queue.sliding<void>(1)
+    const stats = { ticks: 0, failures: 0, timeouts: 0 }
+
+    const timed: Effect.Effect<unknown, E | TickTimeout, R> = options.tickTimeout === undefined
+      ? options.tick
+      : Effect.timeoutFail(Effect.interruptible(options.tick), {
+        duration: options.tickTimeout,
+        onTimeout: () => new TickTimeout(Duration.decode(options.tickTimeout!))
+      })
+
+    const tick = timed.pipe(
+      // Shutdown waits for the tick; only the tick's own timeout (inside) can interrupt it.
+      Effect.uninterruptible,
+      Effect.matchCauseEffect({
+        onSuccess: () => Effect.sync(() => stats.ticks++),
+        onFailure: (cause) =>
+          Effect.gen(function*() {
+            stats.ticks++
+            stats.failures++
+            const timedOut = cause._tag === "Fail" && cause.error instanceof TickTimeout
+            if (timedOut) {
+              stats.timeouts++
+              yield* Effect.logError(
+                `worker ${options.name}: tick aborted after ${Duration.format(cause.error.timeout)}`
+              )
+            } else {
+              yield* Effect.logError(`worker ${options.name}: tick failed`, cause)
+            }
+          })
+      })
+    )
+
+    const waitForNext = Effect.raceAll([Effect.sleep(interval), Queue.take(wake), lifecycle.awaitDraining])
+
+    const loop = Effect.gen(function*() {
+      if (options.runOnStart === false) yield* waitForNext
+      while (yield* lifecycle.isRunning) {
+        yield* tick
+        yield* waitForNext
+      }
+    }).pipe(Effect.annotateLogs("worker", options.name))
+
+    // Not forkScoped: scope close must wait for the loop to reach its boundary, not interrupt it.
+    const fiber = yield* Effect.forkDaemon(loop)
+    yield* Effect.addFinalizer(() =>
+      lifecycle.beginStopping.pipe(
+        Effect.zipRight(Fiber.await(fiber)),
+        lifecycle.step(`worker ${options.name}`, { pending: () => "tick in progress" })
+      )
+    )
+
+    return {
+      trigger: Queue.offer(wake, undefined).pipe(Effect.asVoid),
+      stats: Effect.sync(() => ({ ...stats }))
+    }
+  })
+
+/**
+ * The worker as a layer, for services that need no handle on it.
+ *
+ * @since 0.1.0
+ */
+export const layer = <E, R>(options: Options<E, R>): Layer.Layer<never, never, Lifecycle | R> =>
+  Layer.scopedDiscard(make(options))
