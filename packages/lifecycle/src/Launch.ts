@@ -140,7 +140,7 @@ export const launch = <E>(
         return code
       }
     }
-  }).pipe(Effect.annotateLogs("service", "lifecycle"))
+  })
 
 /**
  * Options of {@link runMain}.
