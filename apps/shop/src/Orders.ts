@@ -1,0 +1,181 @@
+/**
+ * Orders: creation (idempotent with a key), the customer's transitions (pay, cancel), reads and
+ * keyset pagination. Every transition writes an `order_events` row; its uniqueness on
+ * (order, target status) makes a transition impossible to apply twice.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import { IdempotencyConflict, InvalidTransition, OrderNotFound } from "@shop/domain/Errors"
+import {
+  type CreateOrder,
+  DefaultPageSize,
+  type ListOrdersParams,
+  type Order,
+  type OrderItem,
+  type OrderPage,
+  type OrderStatus,
+  type OrderWithEvents,
+  totalCents
+} from "@shop/domain/Order"
+import * as OrderStateMachine from "@shop/domain/OrderStateMachine"
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import { Metrics } from "./Metrics.js"
+
+interface OrderRow {
+  readonly id: number
+  readonly status: OrderStatus
+  readonly email: string
+  readonly totalCents: string | number
+  readonly trackingNumber: string | null
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+interface ItemRow {
+  readonly orderId: number
+  readonly sku: string
+  readonly quantity: number
+  readonly unitPriceCents: string | number
+}
+
+const toOrder = (row: OrderRow, items: ReadonlyArray<ItemRow>): Order => ({
+  id: Number(row.id),
+  status: row.status,
+  email: row.email,
+  items: items.map((item) => ({ sku: item.sku, quantity: item.quantity, unitPriceCents: Number(item.unitPriceCents) })),
+  totalCents: Number(row.totalCents),
+  trackingNumber: row.trackingNumber,
+  createdAt: DateTime.unsafeFromDate(row.createdAt),
+  updatedAt: DateTime.unsafeFromDate(row.updatedAt)
+})
+
+const sameRequest = (order: Order, input: CreateOrder) =>
+  order.email === input.email &&
+  order.items.length === input.items.length &&
+  order.items.every((item, i) =>
+    item.sku === input.items[i].sku && item.quantity === input.items[i].quantity &&
+    item.unitPriceCents === input.items[i].unitPriceCents
+  )
+
+/** Opaque to clients: the id of the last order on the page. */
+const encodeCursor = (id: number) => Buffer.from(`o:${id}`).toString("base64url")
+const decodeCursor = (cursor: string): number | undefined => {
+  const match = /^o:(\d{1,16})$/.exec(Buffer.from(cursor, "base64url").toString())
+  return match ? Number(match[1]) : undefined
+}
+
+export class Orders extends Context.Tag("shop/Orders")<Orders, {
+  readonly create: (input: CreateOrder, idempotencyKey: string | undefined) => Effect.Effect<Order, IdempotencyConflict>
+  readonly transition: (id: number, to: OrderStatus) => Effect.Effect<Order, OrderNotFound | InvalidTransition>
+  readonly get: (id: number) => Effect.Effect<OrderWithEvents, OrderNotFound>
+  readonly list: (params: ListOrdersParams) => Effect.Effect<OrderPage>
+}>() {
+  static readonly layer = Layer.effect(
+    Orders,
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const metrics = yield* Metrics
+
+      const itemsOf = (ids: ReadonlyArray<number>) =>
+        ids.length === 0
+          ? Effect.succeed<ReadonlyArray<ItemRow>>([])
+          : sql<ItemRow>`SELECT order_id, sku, quantity, unit_price_cents FROM order_items
+                         WHERE ${sql.in("order_id", ids)} ORDER BY order_id, line`
+
+      const load = (id: number): Effect.Effect<Order | undefined, SqlError> =>
+        Effect.gen(function*() {
+          const [row] = yield* sql<OrderRow>`SELECT * FROM orders WHERE id = ${id}`
+          return row === undefined ? undefined : toOrder(row, yield* itemsOf([id]))
+        })
+
+      const byKey = (key: string) =>
+        Effect.flatMap(
+          sql<{ id: number }>`SELECT id FROM orders WHERE idempotency_key = ${key}`,
+          ([row]) => row === undefined ? Effect.succeed(undefined) : load(Number(row.id))
+        )
+
+      const replay = (key: string, input: CreateOrder, order: Order) =>
+        sameRequest(order, input) ? Effect.succeed(order) : Effect.fail(new IdempotencyConflict({ key }))
+
+      const insert = (input: CreateOrder, key: string | undefined) =>
+        sql.withTransaction(Effect.gen(function*() {
+          const [row] = yield* sql<OrderRow>`
+            INSERT INTO orders (email, status, total_cents, idempotency_key)
+            VALUES (${input.email}, 'pending', ${totalCents(input.items)}, ${key ?? null})
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING *`
+          if (row === undefined) return undefined // a concurrent request with the same key won
+          const lines = input.items.map((item: OrderItem, line: number) => ({
+            orderId: row.id,
+            line: line + 1,
+            ...item
+          }))
+          yield* sql`INSERT INTO order_items ${sql.insert(lines)}`
+          return toOrder(row, lines)
+        }))
+
+      const create = Effect.fn("Orders.create")(function*(input: CreateOrder, key: string | undefined) {
+        if (key !== undefined) {
+          const existing = yield* byKey(key)
+          if (existing) return yield* replay(key, input, existing)
+        }
+        const created = yield* insert(input, key)
+        if (created) {
+          yield* metrics.increment("shop_orders_created_total", "Orders created")
+          return created
+        }
+        const winner = yield* byKey(key!)
+        return yield* replay(key!, input, winner!)
+      }, (effect) => Effect.catchTag(effect, "SqlError", Effect.die))
+
+      const transition = Effect.fn("Orders.transition")(function*(id: number, to: OrderStatus) {
+        const moved = yield* sql.withTransaction(Effect.gen(function*() {
+          // The row lock serialises concurrent pay/cancel of one order: exactly one wins.
+          const [current] = yield* sql<{ status: OrderStatus }>`SELECT status FROM orders WHERE id = ${id} FOR UPDATE`
+          if (current === undefined) return yield* new OrderNotFound({ id })
+          const next = OrderStateMachine.transition(current.status, to)
+          if (Either.isLeft(next)) return yield* InvalidTransition.fromIllegal(id, next.left)
+          yield* sql`UPDATE orders SET status = ${to}, updated_at = now() WHERE id = ${id}`
+          yield* sql`INSERT INTO order_events (order_id, from_status, to_status) VALUES (${id}, ${current.status}, ${to})`
+          return current.status
+        }))
+        yield* metrics.increment("shop_order_transitions_total", "Order status transitions", { from: moved, to })
+        return (yield* load(id))!
+      }, (effect) => Effect.catchTag(effect, "SqlError", Effect.die))
+
+      const get = Effect.fn("Orders.get")(function*(id: number) {
+        const order = yield* load(id)
+        if (order === undefined) return yield* new OrderNotFound({ id })
+        const events = yield* sql<{ fromStatus: OrderStatus; toStatus: OrderStatus; at: Date }>`
+          SELECT from_status, to_status, at FROM order_events WHERE order_id = ${id} ORDER BY at, id`
+        return {
+          ...order,
+          events: events.map((e) => ({ from: e.fromStatus, to: e.toStatus, at: DateTime.unsafeFromDate(e.at) }))
+        }
+      }, (effect) => Effect.catchTag(effect, "SqlError", Effect.die))
+
+      const list = Effect.fn("Orders.list")(function*(params: ListOrdersParams) {
+        const limit = params.limit ?? DefaultPageSize
+        // An unreadable cursor starts from the top rather than failing: cursors are opaque hints.
+        const after = params.cursor === undefined ? undefined : decodeCursor(params.cursor)
+        const rows = yield* sql<OrderRow>`
+          SELECT * FROM orders
+          WHERE ${params.status === undefined ? sql`TRUE` : sql`status = ${params.status}`}
+            AND ${after === undefined ? sql`TRUE` : sql`id < ${after}`}
+          ORDER BY id DESC LIMIT ${limit + 1}`
+        const page = rows.slice(0, limit)
+        const items = yield* itemsOf(page.map((row) => Number(row.id)))
+        return {
+          items: page.map((row) => toOrder(row, items.filter((item) => Number(item.orderId) === Number(row.id)))),
+          nextCursor: rows.length > limit ? encodeCursor(Number(page[page.length - 1].id)) : null
+        }
+      }, (effect) => Effect.catchTag(effect, "SqlError", Effect.die))
+
+      return { create, transition, get, list }
+    })
+  )
+}
