@@ -80,18 +80,23 @@ export class Outbox extends Context.Tag("shop/Outbox")<Outbox, {
       }
     })
   )
+}
 
-  /** The sweeper: delivers what a crash or a failed attempt left behind. */
-  static readonly sweeper = Layer.unwrapEffect(Effect.gen(function*() {
-    const outbox = yield* Outbox
-    const config = yield* ShopConfig
-    return PeriodicWorker.layer({
-      name: "outbox-sweeper",
-      interval: config.outboxSweepInterval,
-      tick: Effect.tap(
-        outbox.sweep,
-        (n) => n > 0 ? Effect.log(`outbox: swept ${n} undelivered e-mail(s)`) : Effect.void
-      )
+/** The sweeper: delivers what a crash or a failed attempt left behind. */
+export class OutboxSweeper extends Context.Tag("shop/OutboxSweeper")<OutboxSweeper, PeriodicWorker.PeriodicWorker>() {
+  static readonly layer = Layer.scoped(
+    OutboxSweeper,
+    Effect.gen(function*() {
+      const outbox = yield* Outbox
+      const config = yield* ShopConfig
+      return yield* PeriodicWorker.make({
+        name: "outbox-sweeper",
+        interval: config.outboxSweepInterval,
+        tick: Effect.tap(
+          outbox.sweep,
+          (n) => n > 0 ? Effect.log(`outbox: swept ${n} undelivered e-mail(s)`) : Effect.void
+        )
+      })
     })
-  }))
+  )
 }

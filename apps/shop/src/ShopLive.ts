@@ -17,7 +17,7 @@ import { HttpLive } from "./Http.js"
 import { Mailer } from "./Mailer.js"
 import { Metrics } from "./Metrics.js"
 import { Orders } from "./Orders.js"
-import { Outbox } from "./Outbox.js"
+import { Outbox, OutboxSweeper } from "./Outbox.js"
 import { ShopConfig } from "./ShopConfig.js"
 import { Users } from "./Users.js"
 
@@ -78,7 +78,7 @@ const ServicesLive = Layer.mergeAll(Users.layer, Orders.layer).pipe(Layer.provid
 
 export const ShopLive = HttpLive.pipe(
   Layer.provide(LifecycleMetricsLive),
-  Layer.provide(Outbox.sweeper),
+  Layer.provideMerge(OutboxSweeper.layer),
   Layer.provideMerge(Fulfillment.layer),
   Layer.provideMerge(ServicesLive),
   Layer.provideMerge(BackgroundTasks.layerConfig),
