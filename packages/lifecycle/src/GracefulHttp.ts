@@ -221,7 +221,11 @@ export const layerConfig: Layer.Layer<
 > = Layer.unwrapEffect(
   Effect.map(
     Config.all({
-      port: Config.port("PORT").pipe(Config.withDefault(8080)),
+      // not Config.port, which refuses 0: PORT=0 binds an ephemeral port (logged as "Listening on …")
+      port: Config.integer("PORT").pipe(
+        Config.withDefault(8080),
+        Config.validate({ message: "must be a port (0 for any free one)", validation: (n) => n >= 0 && n <= 65535 })
+      ),
       host: Config.string("HOST").pipe(Config.option, Config.map(Option.getOrUndefined)),
       preStopDelay: Config.duration("SHUTDOWN_DELAY").pipe(Config.withDefault(Duration.zero)),
       drainTimeout: Config.duration("HTTP_DRAIN_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
