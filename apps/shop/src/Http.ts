@@ -32,6 +32,7 @@ const OrdersLive = HttpApiBuilder.group(ShopApi, "orders", (handlers) =>
       .handle("pay", ({ path }) => orders.transition(path.id, "paid"), { uninterruptible: true })
       .handle("cancel", ({ path }) => orders.transition(path.id, "cancelled"), { uninterruptible: true })
       .handle("get", ({ path }) => orders.get(path.id))
+      .handle("retryBooking", ({ path }) => orders.retryBooking(path.id), { uninterruptible: true })
       .handle("list", ({ urlParams }) => orders.list(urlParams))))
 
 const OpsLive = HttpApiBuilder.group(ShopApi, "ops", (handlers) =>
@@ -52,7 +53,7 @@ const routes = [
   /^\/v1\/users$/,
   /^\/v1\/orders$/,
   /^\/v1\/orders\/:id$/,
-  /^\/v1\/orders\/:id\/(pay|cancel)$/,
+  /^\/v1\/orders\/:id\/(pay|cancel|retry-booking)$/,
   /^\/(healthz|readyz|metrics|openapi\.json)$/,
   /^\/docs/
 ]

@@ -5,7 +5,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { IdempotencyConflict, InvalidTransition, OrderNotFound } from "@shop/domain/Errors"
+import { BookingNotFailed, IdempotencyConflict, InvalidTransition, OrderNotFound } from "@shop/domain/Errors"
 import {
   type CreateOrder,
   DefaultPageSize,
@@ -33,6 +33,10 @@ interface OrderRow {
   readonly trackingNumber: string | null
   readonly createdAt: Date
   readonly updatedAt: Date
+  readonly shipmentId: string | null
+  readonly carrierAttempts: number
+  readonly carrierLastError: string | null
+  readonly carrierFailed: boolean
 }
 
 interface ItemRow {
@@ -72,6 +76,8 @@ export class Orders extends Context.Tag("shop/Orders")<Orders, {
   readonly create: (input: CreateOrder, idempotencyKey: string | undefined) => Effect.Effect<Order, IdempotencyConflict>
   readonly transition: (id: number, to: OrderStatus) => Effect.Effect<Order, OrderNotFound | InvalidTransition>
   readonly get: (id: number) => Effect.Effect<OrderWithEvents, OrderNotFound>
+  /** Operator action: book a failed order again from scratch. */
+  readonly retryBooking: (id: number) => Effect.Effect<OrderWithEvents, OrderNotFound | BookingNotFailed>
   readonly list: (params: ListOrdersParams) => Effect.Effect<OrderPage>
 }>() {
   static readonly layer = Layer.effect(
@@ -86,11 +92,12 @@ export class Orders extends Context.Tag("shop/Orders")<Orders, {
           : sql<ItemRow>`SELECT order_id, sku, quantity, unit_price_cents FROM order_items
                          WHERE ${sql.in("order_id", ids)} ORDER BY order_id, line`
 
-      const load = (id: number): Effect.Effect<Order | undefined, SqlError> =>
+      const loadRow = (id: number): Effect.Effect<{ row: OrderRow; order: Order } | undefined, SqlError> =>
         Effect.gen(function*() {
           const [row] = yield* sql<OrderRow>`SELECT * FROM orders WHERE id = ${id}`
-          return row === undefined ? undefined : toOrder(row, yield* itemsOf([id]))
+          return row === undefined ? undefined : { row, order: toOrder(row, yield* itemsOf([id])) }
         })
+      const load = (id: number) => Effect.map(loadRow(id), (loaded) => loaded?.order)
 
       const byKey = (key: string) =>
         Effect.flatMap(
@@ -148,14 +155,34 @@ export class Orders extends Context.Tag("shop/Orders")<Orders, {
       }, (effect) => Effect.catchTag(effect, "SqlError", Effect.die))
 
       const get = Effect.fn("Orders.get")(function*(id: number) {
-        const order = yield* load(id)
-        if (order === undefined) return yield* new OrderNotFound({ id })
+        const loaded = yield* loadRow(id)
+        if (loaded === undefined) return yield* new OrderNotFound({ id })
+        const { order, row } = loaded
         const events = yield* sql<{ fromStatus: OrderStatus; toStatus: OrderStatus; at: Date }>`
           SELECT from_status, to_status, at FROM order_events WHERE order_id = ${id} ORDER BY at, id`
         return {
           ...order,
-          events: events.map((e) => ({ from: e.fromStatus, to: e.toStatus, at: DateTime.unsafeFromDate(e.at) }))
+          events: events.map((e) => ({ from: e.fromStatus, to: e.toStatus, at: DateTime.unsafeFromDate(e.at) })),
+          carrier: {
+            attempts: row.carrierAttempts,
+            shipmentId: row.shipmentId,
+            lastError: row.carrierLastError,
+            failed: row.carrierFailed
+          }
         }
+      }, (effect) => Effect.catchTag(effect, "SqlError", Effect.die))
+
+      const retryBooking = Effect.fn("Orders.retryBooking")(function*(id: number) {
+        yield* sql.withTransaction(Effect.gen(function*() {
+          const [current] = yield* sql<{ status: OrderStatus; carrierFailed: boolean }>`
+            SELECT status, carrier_failed FROM orders WHERE id = ${id} FOR UPDATE`
+          if (current === undefined) return yield* new OrderNotFound({ id })
+          if (!current.carrierFailed) return yield* new BookingNotFailed({ id, status: current.status })
+          yield* sql`UPDATE orders SET carrier_failed = false, carrier_attempts = 0, carrier_last_error = NULL,
+                     carrier_next_attempt_at = NULL, updated_at = now() WHERE id = ${id}`
+        }))
+        yield* metrics.increment("shop_carrier_booking_retries_total", "Failed bookings retried by an operator")
+        return yield* get(id)
       }, (effect) => Effect.catchTag(effect, "SqlError", Effect.die))
 
       const list = Effect.fn("Orders.list")(function*(params: ListOrdersParams) {
@@ -175,7 +202,7 @@ export class Orders extends Context.Tag("shop/Orders")<Orders, {
         }
       }, (effect) => Effect.catchTag(effect, "SqlError", Effect.die))
 
-      return { create, transition, get, list }
+      return { create, transition, get, retryBooking, list }
     })
   )
 }

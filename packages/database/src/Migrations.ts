@@ -85,6 +85,26 @@ export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.
       at timestamptz NOT NULL DEFAULT now(),
       UNIQUE (order_id, to_status)
     )`
+  ),
+  "0004_carrier": statements(
+    // Booking a packed order with the carrier: a lease (owner + expiry) instead of a long lock, so a
+    // crashed replica's orders come back after seconds; attempts, backoff and a visible failed flag.
+    `ALTER TABLE orders
+      ADD COLUMN shipment_id text NULL,
+      ADD COLUMN lease_owner text NULL,
+      ADD COLUMN leased_until timestamptz NULL,
+      ADD COLUMN carrier_attempts int NOT NULL DEFAULT 0,
+      ADD COLUMN carrier_next_attempt_at timestamptz NULL,
+      ADD COLUMN carrier_last_error text NULL,
+      ADD COLUMN carrier_failed boolean NOT NULL DEFAULT false`,
+    // the dispatcher scans only packed orders that are not given up on
+    `CREATE INDEX orders_bookable_idx ON orders (id) WHERE status = 'packed' AND NOT carrier_failed`,
+    // where the tracking feed is, advanced in the same transaction as the event's effect
+    `CREATE TABLE carrier_feed (
+      name text PRIMARY KEY,
+      cursor bigint NOT NULL DEFAULT 0,
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`
   )
 }
 

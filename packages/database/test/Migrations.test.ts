@@ -19,14 +19,14 @@ const publicTables = Effect.flatMap(
       WHERE table_schema = 'public' ORDER BY table_name`
 ).pipe(Effect.map(Array.map((_) => _.tableName)))
 
-const shopTables = ["effect_sql_migrations", "order_events", "order_items", "orders", "outbox", "users"]
+const shopTables = ["carrier_feed", "effect_sql_migrations", "order_events", "order_items", "orders", "outbox", "users"]
 
 describe("Migrations", () => {
   it.live("apply the shop schema once; running them again does nothing", () =>
     Effect.gen(function*() {
       assert.deepStrictEqual(yield* publicTables, [])
       const first = yield* Migrations.run
-      assert.deepStrictEqual(first, [[1, "users"], [2, "outbox"], [3, "orders"]])
+      assert.deepStrictEqual(first, [[1, "users"], [2, "outbox"], [3, "orders"], [4, "carrier"]])
       assert.deepStrictEqual(yield* publicTables, shopTables)
       assert.deepStrictEqual(yield* Migrations.run, [])
     }).pipe(Effect.provide(emptyDatabase)))
@@ -48,12 +48,12 @@ describe("Migrations", () => {
           [Effect.provide(Migrations.run, replica), Effect.provide(Migrations.run, replica)],
           { concurrency: "unbounded" }
         )
-        assert.deepStrictEqual(applied.map((_) => _.length).sort(), [0, 3])
+        assert.deepStrictEqual(applied.map((_) => _.length).sort(), [0, 4])
         const recorded = yield* Effect.flatMap(
           SqlClient.SqlClient,
           (sql) => sql<{ migrationId: number }>`SELECT migration_id FROM effect_sql_migrations ORDER BY 1`
         ).pipe(Effect.provide(replica))
-        assert.deepStrictEqual(recorded.map((_) => _.migrationId), [1, 2, 3])
+        assert.deepStrictEqual(recorded.map((_) => _.migrationId), [1, 2, 3, 4])
         assert.deepStrictEqual(yield* Effect.provide(publicTables, replica), shopTables)
       }
     }))

@@ -12,6 +12,7 @@ import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import * as Schema from "effect/Schema"
 import {
+  BookingNotFailed,
   EmailTaken,
   IdempotencyConflict,
   InvalidTransition,
@@ -102,6 +103,18 @@ export class OrdersGroup extends HttpApiGroup.make("orders")
       .addError(InvalidTransition)
       .annotate(OpenApi.Summary, "Cancel an order")
       .annotate(OpenApi.Description, "pending or paid → cancelled. Once picking has started it is a 409.")
+  )
+  .add(
+    HttpApiEndpoint.post("retryBooking", "/v1/orders/:id/retry-booking")
+      .setPath(OrderPath)
+      .addSuccess(OrderWithEvents)
+      .addError(OrderNotFound)
+      .addError(BookingNotFailed)
+      .annotate(OpenApi.Summary, "Retry a failed carrier booking")
+      .annotate(
+        OpenApi.Description,
+        "For operators: a packed order whose booking failed (carrier.failed) is booked again from scratch."
+      )
   )
   .add(
     HttpApiEndpoint.get("get", "/v1/orders/:id")

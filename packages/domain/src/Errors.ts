@@ -142,3 +142,25 @@ export class MalformedJson extends Schema.TaggedError<MalformedJson>()("Malforme
     super({ message: props.message ?? "request body is not valid JSON" }, options)
   }
 }
+
+/**
+ * `POST /v1/orders/:id/retry-booking` on an order whose booking has not failed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class BookingNotFailed extends Schema.TaggedError<BookingNotFailed>()("BookingNotFailed", {
+  id: OrderId,
+  status: OrderStatus,
+  message: Schema.String
+}, HttpApiSchema.annotations({ status: 409, description: "Only a failed booking can be retried" })) {
+  constructor(
+    props: { readonly id: number; readonly status: OrderStatus; readonly message?: string },
+    options?: Schema.MakeOptions
+  ) {
+    super({
+      ...props,
+      message: props.message ?? `order ${props.id} is "${props.status}" and its booking has not failed`
+    }, options)
+  }
+}

@@ -194,9 +194,29 @@ export interface OrderEvent extends Schema.Schema.Type<typeof OrderEvent> {}
  * @since 0.1.0
  * @category schemas
  */
+export const CarrierBooking = Schema.Struct({
+  attempts: Schema.NonNegativeInt,
+  shipmentId: Schema.NullOr(Schema.String),
+  lastError: Schema.NullOr(Schema.String),
+  failed: Schema.Boolean.annotations({
+    description: "The carrier refused it or every attempt failed: an operator must retry it"
+  })
+}).annotations({ identifier: "CarrierBooking", description: "Booking the shipment of a packed order" })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface CarrierBooking extends Schema.Schema.Type<typeof CarrierBooking> {}
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const OrderWithEvents = Schema.Struct({
   ...Order.fields,
-  events: Schema.Array(OrderEvent)
+  events: Schema.Array(OrderEvent),
+  carrier: CarrierBooking
 }).annotations({ identifier: "OrderWithEvents" })
 
 /**

@@ -112,7 +112,8 @@ describe("Order on the wire", () => {
     trackingNumber: null,
     createdAt,
     updatedAt,
-    events: [{ from: "pending", to: "paid", at: updatedAt }]
+    events: [{ from: "pending", to: "paid", at: updatedAt }],
+    carrier: { attempts: 0, shipmentId: null, lastError: null, failed: false }
   })
 
   it.effect("encodes timestamps as ISO-8601 strings and decodes them back", () =>
