@@ -29,7 +29,19 @@ export const shopConfig = Config.all({
   backgroundTasksTimeout: duration("BACKGROUND_TASKS_TIMEOUT", "10 seconds"),
   mailDir: Config.string("MAIL_DIR").pipe(Config.withDefault(".data/mail")),
   mailFrom: Config.string("MAIL_FROM").pipe(Config.withDefault("shop@localhost")),
-  smtpUrl: Config.option(Config.redacted("SMTP_URL"))
+  smtpUrl: Config.option(Config.redacted("SMTP_URL")),
+  /** Unset: an in-process carrier simulator (the development default). */
+  carrierUrl: Config.option(Config.string("CARRIER_URL")),
+  carrierConcurrency: positive("CARRIER_CONCURRENCY", 32),
+  /** How long a replica owns a claimed order; after a crash another replica books it once this passed. */
+  carrierLease: duration("CARRIER_LEASE", "30 seconds"),
+  carrierMaxAttempts: positive("CARRIER_MAX_ATTEMPTS", 5),
+  carrierRetryBase: duration("CARRIER_RETRY_BASE", "1 second"),
+  carrierRetryMax: duration("CARRIER_RETRY_MAX", "1 minute"),
+  carrierTimeout: duration("CARRIER_TIMEOUT", "10 seconds"),
+  carrierDispatchInterval: duration("CARRIER_DISPATCH_INTERVAL", "200 millis"),
+  /** In-flight bookings may take this long at shutdown before they are interrupted and released. */
+  carrierShutdownTimeout: duration("CARRIER_SHUTDOWN_TIMEOUT", "15 seconds")
 })
 
 export type ShopConfigShape = Config.Config.Success<typeof shopConfig>

@@ -2,16 +2,20 @@
  * The whole service as one Layer. Release order is the reverse of build order and comes only from
  * `Layer.provide` chains (merged layers are released in parallel):
  *
- *   Database → Mailer, Metrics → BackgroundTasks → Outbox, Users, Orders → Fulfillment, sweeper → HTTP
+ *   Database → carrier (SDK, or the in-process simulator) → Mailer, Metrics → BackgroundTasks →
+ *   Outbox, Users, Orders → Fulfillment, sweeper → carrier bookings (dispatcher + pool) → tracking feed → HTTP
  *
- * so on shutdown HTTP drains first (its handlers still have everything), then the workers stop at a
- * tick boundary, then background e-mails finish, and the database closes last.
+ * so on shutdown HTTP drains first (its handlers still have everything), then the feed stops
+ * admitting, queued bookings are released and in-flight ones finish, the workers stop at a tick
+ * boundary, background e-mails finish, the simulator stops, and the database closes last.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Database } from "@shop/database"
 import { BackgroundTasks, Lifecycle } from "@shop/lifecycle"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { Bookings } from "./Bookings.js"
+import { Carrier } from "./Carrier.js"
 import { Fulfillment } from "./Fulfillment.js"
 import { HttpLive } from "./Http.js"
 import { Mailer } from "./Mailer.js"
@@ -19,6 +23,7 @@ import { Metrics } from "./Metrics.js"
 import { Orders } from "./Orders.js"
 import { Outbox, OutboxSweeper } from "./Outbox.js"
 import { ShopConfig } from "./ShopConfig.js"
+import { Tracking } from "./Tracking.js"
 import { Users } from "./Users.js"
 
 /** `/readyz` fails while the database does not answer within a second. */
@@ -74,15 +79,33 @@ const LifecycleMetricsLive = Layer.effectDiscard(Effect.gen(function*() {
   }))
 }))
 
+/** Feed lag, read at scrape time. */
+const TrackingMetricsLive = Layer.effectDiscard(Effect.gen(function*() {
+  const metrics = yield* Metrics
+  const tracking = yield* Tracking
+  yield* metrics.addCollector(Effect.map(tracking.stats, (stats) => [
+    {
+      name: "shop_tracking_feed_lag_seconds",
+      help: "Age of the last tracking event processed when it was processed",
+      type: "gauge",
+      value: stats.lagSeconds
+    }
+  ]))
+}))
+
 const ServicesLive = Layer.mergeAll(Users.layer, Orders.layer).pipe(Layer.provideMerge(Outbox.layer))
 
 export const ShopLive = HttpLive.pipe(
   Layer.provide(LifecycleMetricsLive),
+  Layer.provide(TrackingMetricsLive),
+  Layer.provideMerge(Tracking.layer),
+  Layer.provideMerge(Bookings.layer),
   Layer.provideMerge(OutboxSweeper.layer),
   Layer.provideMerge(Fulfillment.layer),
   Layer.provideMerge(ServicesLive),
   Layer.provideMerge(BackgroundTasks.layerConfig),
   Layer.provideMerge(Layer.mergeAll(Mailer.layer, Metrics.layer)),
+  Layer.provideMerge(Carrier.layer),
   Layer.provide(DatabaseReadinessLive),
   Layer.provide(DatabaseCloseLogLive),
   Layer.provideMerge(Database.layerMigrated),

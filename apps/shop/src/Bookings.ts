@@ -1,0 +1,192 @@
+/**
+ * Booking packed orders with the carrier: a dispatcher claims orders with a lease and offers them
+ * to a WorkerPool; a worker books the shipment (idempotency key derived from the order id) and, in
+ * one transaction, stores the tracking number and moves the order to `shipped` — only if this
+ * replica still holds the lease.
+ *
+ * Failures are retried with capped exponential backoff and jitter (a durable `carrier_next_attempt_at`,
+ * not an in-memory sleep); after `CARRIER_MAX_ATTEMPTS`, or a refusal, the order is marked failed
+ * with its last error until an operator retries it.
+ *
+ * Shutdown (see DESIGN): the dispatcher stops claiming when draining begins; orders queued but not
+ * started get their lease back at once (another replica takes them now, not after the lease); in-flight
+ * bookings finish and persist; past `CARRIER_SHUTDOWN_TIMEOUT` they are interrupted and released.
+ * A crash leaves leases that expire after `CARRIER_LEASE`; the idempotency key makes the re-booking
+ * return the same shipment.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { type Booking, isCarrierError } from "@shop/carrier-client"
+import { PeriodicWorker, WorkerPool } from "@shop/lifecycle"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Crypto from "node:crypto"
+import * as Os from "node:os"
+import { Carrier } from "./Carrier.js"
+import { Metrics } from "./Metrics.js"
+import { ShopConfig } from "./ShopConfig.js"
+
+export interface BookingJob {
+  readonly id: number
+  readonly email: string
+  readonly attempts: number
+  readonly items: ReadonlyArray<{ readonly sku: string; readonly quantity: number }>
+}
+
+export class Bookings extends Context.Tag("shop/Bookings")<Bookings, {
+  /** This replica's name in `orders.lease_owner`. */
+  readonly owner: string
+  readonly pool: WorkerPool.WorkerPool<BookingJob>
+  readonly dispatcher: PeriodicWorker.PeriodicWorker
+}>() {
+  static readonly layer = Layer.scoped(
+    Bookings,
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const config = yield* ShopConfig
+      const carrier = yield* Carrier
+      const metrics = yield* Metrics
+      const owner = `${Os.hostname()}:${process.pid}:${Crypto.randomBytes(3).toString("hex")}`
+      const leaseMs = Duration.toMillis(config.carrierLease)
+      const outcome = (name: string) =>
+        metrics.increment("shop_carrier_bookings_total", "Carrier bookings by outcome", { outcome: name })
+
+      const backoffMs = (attempts: number) => {
+        const capped = Math.min(
+          Duration.toMillis(config.carrierRetryMax),
+          Duration.toMillis(config.carrierRetryBase) * 2 ** Math.max(0, attempts - 1)
+        )
+        return Math.round(capped * (0.5 + Math.random() * 0.5)) // jitter: replicas do not retry in lockstep
+      }
+
+      const release = (jobs: ReadonlyArray<BookingJob>) =>
+        sql`UPDATE orders SET lease_owner = NULL, leased_until = NULL
+            WHERE ${sql.in("id", jobs.map((job) => job.id))} AND lease_owner = ${owner}`.pipe(
+          Effect.zipRight(outcome("released").pipe(Effect.repeatN(jobs.length - 1))),
+          Effect.orDie
+        )
+
+      const persistBooked = (job: BookingJob, booking: Booking) =>
+        sql.withTransaction(Effect.gen(function*() {
+          const moved = yield* sql`
+            UPDATE orders SET status = 'shipped', tracking_number = ${booking.trackingNumber},
+              shipment_id = ${booking.shipmentId}, lease_owner = NULL, leased_until = NULL,
+              carrier_last_error = NULL, updated_at = now()
+            WHERE id = ${job.id} AND status = 'packed' AND lease_owner = ${owner} AND leased_until > now()
+            RETURNING id`
+          if (moved.length === 0) return false
+          yield* sql`INSERT INTO order_events (order_id, from_status, to_status) VALUES (${job.id}, 'packed', 'shipped')`
+          return true
+        }))
+
+      const persistFailure = (job: BookingJob, attempts: number, error: unknown) => {
+        const retryable = isCarrierError(error) ? error.retryable : true
+        const message = error instanceof Error ? error.message : String(error)
+        const giveUp = !retryable || attempts >= config.carrierMaxAttempts
+        return sql`
+          UPDATE orders SET carrier_last_error = ${message}, lease_owner = NULL, leased_until = NULL,
+            carrier_failed = ${giveUp},
+            carrier_next_attempt_at = now() + ${giveUp ? 0 : backoffMs(attempts)} * interval '1 millisecond'
+          WHERE id = ${job.id} AND lease_owner = ${owner}`.pipe(
+          Effect.zipRight(outcome(giveUp ? "failed" : "retry")),
+          Effect.zipRight(
+            giveUp
+              ? Effect.logError(`carrier: order ${job.id} failed after ${attempts} attempt(s): ${message}`)
+              : Effect.logWarning(
+                `carrier: booking order ${job.id} failed (attempt ${attempts}), will retry: ${message}`
+              )
+          )
+        )
+      }
+
+      const book = (job: BookingJob) =>
+        Effect.gen(function*() {
+          const attempts = job.attempts + 1
+          yield* sql`UPDATE orders SET carrier_attempts = ${attempts} WHERE id = ${job.id} AND lease_owner = ${owner}`
+          const booked = yield* Effect.tryPromise({
+            try: (signal) =>
+              carrier.client.book(
+                { orderId: job.id, email: job.email, items: job.items },
+                { idempotencyKey: `order-${job.id}`, signal }
+              ),
+            catch: (error) => error
+          }).pipe(Effect.either)
+          // Persisting the outcome is never cut half-way; only the HTTP call is interruptible.
+          yield* Effect.uninterruptible(
+            booked._tag === "Right"
+              ? Effect.flatMap(persistBooked(job, booked.right), (persisted) =>
+                persisted
+                  ? outcome("shipped")
+                  : Effect.zipRight(
+                    outcome("lease_lost"),
+                    Effect.logWarning(
+                      `carrier: order ${job.id} booked, but its lease had passed; the next owner re-books it`
+                    )
+                  ))
+              : persistFailure(job, attempts, booked.left)
+          )
+        }).pipe(Effect.orDie, Effect.withSpan("Bookings.book", { attributes: { orderId: job.id } }))
+
+      let dispatcher: PeriodicWorker.PeriodicWorker | undefined
+      const pool = yield* WorkerPool.make({
+        name: "carrier",
+        concurrency: config.carrierConcurrency,
+        capacity: config.carrierConcurrency,
+        process: (job: BookingJob) => Effect.zipRight(book(job), dispatcher ? dispatcher.trigger : Effect.void),
+        onShutdown: "release",
+        onRelease: release,
+        shutdownTimeout: config.carrierShutdownTimeout,
+        describe: (job) => `order ${job.id}`
+      })
+
+      const claim = (limit: number) =>
+        Effect.gen(function*() {
+          const rows = yield* sql<{ id: string; email: string; carrierAttempts: number }>`
+            UPDATE orders SET lease_owner = ${owner}, leased_until = now() + ${leaseMs} * interval '1 millisecond'
+            WHERE id IN (
+              SELECT id FROM orders
+              WHERE status = 'packed' AND NOT carrier_failed
+                AND (leased_until IS NULL OR leased_until < now())
+                AND (carrier_next_attempt_at IS NULL OR carrier_next_attempt_at <= now())
+              ORDER BY id LIMIT ${limit}
+              FOR UPDATE SKIP LOCKED)
+            RETURNING id, email, carrier_attempts`
+          if (rows.length === 0) return []
+          const items = yield* sql<{ orderId: string; sku: string; quantity: number }>`
+            SELECT order_id, sku, quantity FROM order_items
+            WHERE ${sql.in("order_id", rows.map((row) => row.id))} ORDER BY order_id, line`
+          return rows.map((row): BookingJob => ({
+            id: Number(row.id),
+            email: row.email,
+            attempts: row.carrierAttempts,
+            items: items.filter((item) => item.orderId === row.id).map(({ quantity, sku }) => ({ sku, quantity }))
+          }))
+        })
+
+      const dispatch = Effect.gen(function*() {
+        const stats = yield* pool.stats
+        const room = 2 * config.carrierConcurrency - stats.queued - stats.inFlight
+        if (room <= 0) return
+        for (const job of yield* claim(room)) {
+          // false once draining began: hand the lease back right away
+          if (!(yield* pool.offer(job))) yield* release([job])
+        }
+      }).pipe(Effect.orDie)
+
+      dispatcher = yield* PeriodicWorker.make({
+        name: "carrier-dispatcher",
+        interval: config.carrierDispatchInterval,
+        tick: dispatch,
+        tickTimeout: "10 seconds"
+      })
+
+      yield* metrics.addCollector(Effect.map(pool.stats, (stats) => [
+        { name: "shop_carrier_pool_queued", help: "Bookings waiting for a worker", type: "gauge", value: stats.queued },
+        { name: "shop_carrier_pool_in_flight", help: "Bookings in flight", type: "gauge", value: stats.inFlight }
+      ]))
+
+      return { owner, pool, dispatcher }
+    })
+  )
+}
