@@ -128,12 +128,13 @@ export class Bookings extends Context.Tag("shop/Bookings")<Bookings, {
           )
         }).pipe(Effect.orDie, Effect.withSpan("Bookings.book", { attributes: { orderId: job.id } }))
 
-      let dispatcher: PeriodicWorker.PeriodicWorker | undefined
+      // A finished booking frees a slot: wake the dispatcher (created below) instead of waiting for its interval.
+      const wake: { dispatcher?: PeriodicWorker.PeriodicWorker } = {}
       const pool = yield* WorkerPool.make({
         name: "carrier",
         concurrency: config.carrierConcurrency,
         capacity: config.carrierConcurrency,
-        process: (job: BookingJob) => Effect.zipRight(book(job), dispatcher ? dispatcher.trigger : Effect.void),
+        process: (job: BookingJob) => Effect.zipRight(book(job), wake.dispatcher?.trigger ?? Effect.void),
         onShutdown: "release",
         onRelease: release,
         shutdownTimeout: config.carrierShutdownTimeout,
@@ -174,12 +175,14 @@ export class Bookings extends Context.Tag("shop/Bookings")<Bookings, {
         }
       }).pipe(Effect.orDie)
 
-      dispatcher = yield* PeriodicWorker.make({
+      const dispatcher = yield* PeriodicWorker.make({
         name: "carrier-dispatcher",
         interval: config.carrierDispatchInterval,
         tick: dispatch,
         tickTimeout: "10 seconds"
       })
+
+      wake.dispatcher = dispatcher
 
       yield* metrics.addCollector(Effect.map(pool.stats, (stats) => [
         { name: "shop_carrier_pool_queued", help: "Bookings waiting for a worker", type: "gauge", value: stats.queued },
