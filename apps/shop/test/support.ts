@@ -2,6 +2,8 @@
  * Starts the whole shop in-process (the same ShopLive layer as production) on a fresh database and
  * an ephemeral port. Closing the surrounding scope shuts it down like a SIGTERM would.
  */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Database } from "@shop/database"
 import { TestDatabase } from "@shop/database/testing"
 import { GracefulHttp, Lifecycle, PeriodicWorker } from "@shop/lifecycle"
 import * as ConfigProvider from "effect/ConfigProvider"
@@ -18,9 +20,19 @@ import { Fulfillment } from "../src/Fulfillment.js"
 import { OutboxSweeper } from "../src/Outbox.js"
 import { ShopLive } from "../src/ShopLive.js"
 
-export const startShop = (settings: Record<string, string> = {}) =>
+/** A fresh database for the test (dropped with the scope): pass it to several `startShop`s to share it. */
+export const freshDatabase = Effect.flatMap(TestDatabase.adminUrl, TestDatabase.create)
+
+/** A SQL client of the test's own on `url`, independent of any shop's pool (which closes with the shop). */
+export const sqlFor = (url: Redacted.Redacted) =>
+  Effect.map(
+    Layer.build(Database.layerFromUrl({ url, poolSize: 2, connectTimeout: "5 seconds", idleTimeout: "5 seconds" })),
+    (context) => Context.get(context, SqlClient.SqlClient)
+  )
+
+export const startShop = (settings: Record<string, string> = {}, options: { databaseUrl?: Redacted.Redacted } = {}) =>
   Effect.gen(function*() {
-    const databaseUrl = yield* TestDatabase.create(yield* TestDatabase.adminUrl)
+    const databaseUrl = options.databaseUrl ?? (yield* freshDatabase)
     const mailDir = yield* Effect.acquireRelease(
       Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "shop-mail-"))),
       (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
@@ -35,6 +47,11 @@ export const startShop = (settings: Record<string, string> = {}) =>
         // Workers only run when a test asks (trigger) or calls the services directly.
         FULFILLMENT_INTERVAL: "1 hour",
         OUTBOX_SWEEP_INTERVAL: "1 hour",
+        // the in-process carrier simulator, fast
+        CARRIER_SIM_LATENCY: "20 millis",
+        CARRIER_SIM_JITTER: "5 millis",
+        CARRIER_SIM_IN_TRANSIT_AFTER: "30 millis",
+        CARRIER_SIM_DELIVERED_AFTER: "60 millis",
         ...settings
       }))
     )
