@@ -1,15 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
-import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
-import * as Lifecycle from "../src/Lifecycle.js"
 import * as PeriodicWorker from "../src/PeriodicWorker.js"
-import { makeLogCapture } from "./utils.js"
+import { startWithLifecycle } from "./utils.js"
 
 /** A fake transactional tick: begin, 2 s of work, commit; an interrupt rolls back. */
 const makeFakeDb = Effect.sync(() => {
@@ -34,19 +29,7 @@ const makeFakeDb = Effect.sync(() => {
 })
 
 const start = <E>(options: PeriodicWorker.Options<E, never>) =>
-  Effect.gen(function*() {
-    const scope = yield* Scope.make()
-    const logs = yield* makeLogCapture
-    const context = yield* Layer.buildWithScope(Layer.provide(Lifecycle.layer, logs.layer), scope)
-    const lifecycle = Context.get(context, Lifecycle.Lifecycle)
-    const worker = yield* PeriodicWorker.make(options).pipe(
-      Effect.provideService(Lifecycle.Lifecycle, lifecycle),
-      Effect.provide(logs.layer),
-      Scope.extend(scope)
-    )
-    const close = Effect.fork(Effect.uninterruptible(Scope.close(scope, Exit.void)))
-    return { worker, lifecycle, close, logs }
-  })
+  Effect.map(startWithLifecycle(PeriodicWorker.make(options)), ({ value, ...rest }) => ({ worker: value, ...rest }))
 
 describe("PeriodicWorker", () => {
   it.effect("shutdown in the middle of a tick lets it commit, and no tick starts afterwards", () =>

@@ -1,15 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
-import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
-import * as Lifecycle from "../src/Lifecycle.js"
 import * as WorkerPool from "../src/WorkerPool.js"
-import { eventually, makeLogCapture } from "./utils.js"
+import { eventually, startWithLifecycle } from "./utils.js"
 
 /** Jobs that start, signal it, and wait for the test to let them finish. */
 const makeJobs = Effect.sync(() => {
@@ -34,19 +29,7 @@ const makeJobs = Effect.sync(() => {
 })
 
 const start = <E>(options: WorkerPool.Options<string, E, never>) =>
-  Effect.gen(function*() {
-    const scope = yield* Scope.make()
-    const logs = yield* makeLogCapture
-    const context = yield* Layer.buildWithScope(Layer.provide(Lifecycle.layer, logs.layer), scope)
-    const lifecycle = Context.get(context, Lifecycle.Lifecycle)
-    const pool = yield* WorkerPool.make(options).pipe(
-      Effect.provideService(Lifecycle.Lifecycle, lifecycle),
-      Effect.provide(logs.layer),
-      Scope.extend(scope)
-    )
-    const close = Effect.fork(Effect.uninterruptible(Scope.close(scope, Exit.void)))
-    return { pool, lifecycle, close, logs }
-  })
+  Effect.map(startWithLifecycle(WorkerPool.make(options)), ({ value, ...rest }) => ({ pool: value, ...rest }))
 
 describe("WorkerPool", () => {
   it.effect("the classic deadlock: full queue, busy workers, blocked producer, then shutdown — nothing hangs", () =>
