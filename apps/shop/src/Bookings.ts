@@ -103,7 +103,19 @@ export class Bookings extends Context.Tag("shop/Bookings")<Bookings, {
       const book = (job: BookingJob) =>
         Effect.gen(function*() {
           const attempts = job.attempts + 1
-          yield* sql`UPDATE orders SET carrier_attempts = ${attempts} WHERE id = ${job.id} AND lease_owner = ${owner}`
+          // The lease started at claim time and the job may have waited in the queue since: renew it
+          // now, and do not call the carrier for an order this replica no longer owns.
+          const owned = yield* sql`
+            UPDATE orders SET carrier_attempts = ${attempts},
+              leased_until = now() + ${leaseMs} * interval '1 millisecond'
+            WHERE id = ${job.id} AND status = 'packed' AND lease_owner = ${owner} AND leased_until > now()
+            RETURNING id`
+          if (owned.length === 0) {
+            return yield* Effect.zipRight(
+              outcome("lease_lost"),
+              Effect.logWarning(`carrier: order ${job.id} waited past its lease; left to its next owner`)
+            )
+          }
           const booked = yield* Effect.tryPromise({
             try: (signal) =>
               carrier.client.book(

@@ -113,6 +113,29 @@ export const insertPaidOrders = (sql: SqlClient.SqlClient, n: number) =>
     (rows) => rows.map((row) => Number(row.orderId))
   )
 
+/**
+ * Inserts `n` orders already `packed` (one item each, with their pending→paid→picking→packed
+ * events) in one transaction, so the carrier bookings start without the fulfillment worker; returns their ids.
+ */
+export const insertPackedOrders = (sql: SqlClient.SqlClient, n: number) =>
+  Effect.map(
+    sql<{ id: string }>`
+      WITH o AS (
+        INSERT INTO orders (email, status, total_cents)
+        SELECT 'buyer' || g || '@example.com', 'packed', 1250 FROM generate_series(1, ${n}) g
+        RETURNING id
+      ), i AS (
+        INSERT INTO order_items (order_id, line, sku, quantity, unit_price_cents)
+        SELECT id, 1, 'SKU-1', 1, 1250 FROM o
+      ), e AS (
+        INSERT INTO order_events (order_id, from_status, to_status)
+        SELECT o.id, t.from_status, t.to_status FROM o
+        CROSS JOIN (VALUES ('pending', 'paid'), ('paid', 'picking'), ('picking', 'packed')) AS t (from_status, to_status)
+      )
+      SELECT id FROM o ORDER BY id`,
+    (rows) => rows.map((row) => Number(row.id))
+  )
+
 /** Inserts one pending order; returns its id. */
 export const insertPendingOrder = (sql: SqlClient.SqlClient) =>
   Effect.gen(function*() {

@@ -5,6 +5,7 @@
  * Every handshake is a log line, a response or database state; waits are bounded and fail with
  * the child's output so a failure says what the service was doing.
  */
+import type { CarrierApi } from "@shop/carrier-sim"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -18,6 +19,7 @@ import * as Path from "node:path"
 
 export const repoRoot = Path.resolve(import.meta.dirname, "../../../..")
 export const mainJs = Path.join(repoRoot, "apps/shop/dist/main.js")
+export const carrierSimJs = Path.join(repoRoot, "apps/carrier-sim/dist/main.js")
 
 /** One line of `Logger.json`; `message` is an array when several values were logged. */
 export interface LogLine {
@@ -288,3 +290,110 @@ export const metric = (text: string, name: string) =>
   text.split("\n")
     .filter((line) => line.startsWith(name) && /^[\w]+(\{[^}]*\})? /.test(line) && line.split(/[{ ]/)[0] === name)
     .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0)
+
+export interface CarrierSimProcess {
+  readonly pid: number
+  /** e.g. `http://127.0.0.1:40123`, read from its `carrier-sim: listening on …` line. */
+  readonly url: string
+  readonly port: number
+  /** `GET /v1/stats`. */
+  readonly stats: () => Effect.Effect<CarrierApi.Stats, HarnessError>
+  /** `GET /v1/shipments/{id}`: the status and the JSON body. */
+  readonly shipment: (shipmentId: string) => Effect.Effect<Response, HarnessError>
+  readonly kill: (signal: NodeJS.Signals) => Effect.Effect<void>
+  /** Everything it printed (its log is always `Logger.pretty`). */
+  readonly output: () => string
+}
+
+/**
+ * Starts the standalone carrier simulator as production would, `node apps/carrier-sim/dist/main.js`,
+ * with `env` on top of `CARRIER_SIM_PORT=0`, `CARRIER_SIM_HOST=127.0.0.1` and `PATH`, and waits
+ * until it listens. A process of its own, so it outlives a shop that is SIGKILLed and keeps its
+ * stats across the shop's restart. SIGKILLed when the scope closes if it still runs.
+ */
+export const startCarrierSim = (
+  env: Record<string, string> = {}
+): Effect.Effect<CarrierSimProcess, HarnessError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const child = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const child = ChildProcess.spawn(process.execPath, [carrierSimJs], {
+          cwd: repoRoot,
+          env: {
+            PATH: process.env.PATH ?? "/usr/bin:/bin",
+            CARRIER_SIM_PORT: "0",
+            CARRIER_SIM_HOST: "127.0.0.1",
+            ...env
+          },
+          stdio: ["ignore", "pipe", "pipe"]
+        })
+        running.add(child)
+        return child
+      }),
+      (child) =>
+        Effect.promise(() =>
+          new Promise<void>((resolve) => {
+            running.delete(child)
+            if (child.exitCode !== null || child.signalCode !== null) return resolve()
+            child.once("close", () => resolve())
+            child.kill("SIGKILL")
+          })
+        )
+    )
+    let output = ""
+    const listeners = new Set<() => void>()
+    const collect = (chunk: string) => {
+      output += chunk
+      listeners.forEach((listener) => listener())
+    }
+    child.stdout!.setEncoding("utf8")
+    child.stderr!.setEncoding("utf8")
+    child.stdout!.on("data", collect)
+    child.stderr!.on("data", collect)
+    const url = yield* Effect.async<string, HarnessError>((resume) => {
+      const check = () => {
+        const match = /carrier-sim: listening on (http:\/\/\S+)/.exec(output)
+        if (match) resume(Effect.succeed(match[1]))
+        else if (child.exitCode !== null || child.signalCode !== null) {
+          resume(Effect.fail(new HarnessError({ message: `carrier-sim exited before listening:\n${output}` })))
+        } else return
+        listeners.delete(check)
+        child.off("close", check)
+      }
+      listeners.add(check)
+      child.once("close", check)
+      check()
+      return Effect.sync(() => {
+        listeners.delete(check)
+        child.off("close", check)
+      })
+    }).pipe(
+      Effect.timeoutFail({
+        duration: "20 seconds",
+        onTimeout: () => new HarnessError({ message: `carrier-sim did not listen within 20s:\n${output}` })
+      })
+    )
+    const port = Number(new URL(url).port)
+    const get = (path: string) =>
+      request(port, "GET", path).pipe(
+        Effect.mapError((error) =>
+          new HarnessError({ message: `carrier-sim GET ${path} failed: ${error.message}\n${output}` })
+        )
+      )
+    return {
+      pid: child.pid!,
+      url,
+      port,
+      stats: () =>
+        get("/v1/stats").pipe(
+          Effect.filterOrFail(
+            (response) => response.status === 200,
+            (response) => new HarnessError({ message: `carrier-sim /v1/stats: ${response.status} ${response.body}` })
+          ),
+          Effect.map((response) => response.json as CarrierApi.Stats)
+        ),
+      shipment: (shipmentId) => get(`/v1/shipments/${encodeURIComponent(shipmentId)}`),
+      kill: (signal) => Effect.sync(() => void child.kill(signal)),
+      output: () => output
+    }
+  })
