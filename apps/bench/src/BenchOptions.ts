@@ -1,0 +1,126 @@
+/**
+ * What the bench measures and how hard: command-line flags win over `BENCH_*` environment variables,
+ * which win over the defaults. Both end up in one `ConfigProvider`, so every option is read through
+ * `Config` exactly once.
+ */
+import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Util from "node:util"
+
+export interface BenchOptions {
+  /** Admin URL of an external server; `None` lets the shop start its embedded PostgreSQL. */
+  readonly databaseUrl: Option.Option<Redacted.Redacted>
+  readonly duration: Duration.Duration
+  readonly warmup: Duration.Duration
+  readonly connections: number
+  /** Paid orders per fulfillment run. */
+  readonly orders: number
+  /** `delivered` orders inserted before the fulfillment runs: the history a long-lived shop has. */
+  readonly history: number
+  /** One fulfillment run per batch size. */
+  readonly batches: ReadonlyArray<number>
+  readonly interval: Duration.Duration
+  /** Bounds one fulfillment run; a run that does not finish fails the bench. */
+  readonly fulfillmentTimeout: Duration.Duration
+  /** Bounds spawn → `/readyz` 200 (an embedded server runs `initdb` first). */
+  readonly readyTimeout: Duration.Duration
+}
+
+/** `"10 seconds"`, `"500 millis"`, or a bare number of seconds (`10`). */
+const duration = (name: string, fallback: Duration.DurationInput) =>
+  Config.duration(name).pipe(
+    Config.orElse(() => Config.map(Config.number(name), Duration.seconds)),
+    Config.withDefault(Duration.decode(fallback))
+  )
+
+const positive = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.withDefault(fallback),
+    Config.validate({ message: "must be a positive integer", validation: (n) => n > 0 })
+  )
+
+export const config: Config.Config<BenchOptions> = Config.all({
+  databaseUrl: Config.option(Config.redacted("DATABASE_URL")),
+  duration: duration("BENCH_DURATION", "10 seconds"),
+  warmup: duration("BENCH_WARMUP", "3 seconds"),
+  connections: positive("BENCH_CONNECTIONS", 50),
+  orders: positive("BENCH_ORDERS", 20_000),
+  history: Config.integer("BENCH_HISTORY").pipe(
+    Config.withDefault(0),
+    Config.validate({ message: "must be 0 or more", validation: (n) => n >= 0 })
+  ),
+  batches: Config.array(Config.integer(), "BENCH_BATCHES").pipe(
+    Config.withDefault([100, 500]),
+    Config.validate({ message: "must be positive integers", validation: (bs) => bs.every((b) => b > 0) })
+  ),
+  interval: duration("BENCH_INTERVAL", "10 millis"),
+  fulfillmentTimeout: duration("BENCH_FULFILLMENT_TIMEOUT", "2 minutes"),
+  readyTimeout: duration("BENCH_READY_TIMEOUT", "90 seconds")
+}).pipe(
+  // an exported-but-empty DATABASE_URL means "unset", as it does for the shop
+  Config.map((options) => ({
+    ...options,
+    databaseUrl: Option.filter(options.databaseUrl, (url) => Redacted.value(url).trim() !== "")
+  }))
+)
+
+const flags = {
+  duration: "BENCH_DURATION",
+  warmup: "BENCH_WARMUP",
+  connections: "BENCH_CONNECTIONS",
+  orders: "BENCH_ORDERS",
+  history: "BENCH_HISTORY",
+  batches: "BENCH_BATCHES",
+  interval: "BENCH_INTERVAL",
+  "fulfillment-timeout": "BENCH_FULFILLMENT_TIMEOUT",
+  "ready-timeout": "BENCH_READY_TIMEOUT",
+  "database-url": "DATABASE_URL"
+} as const
+
+export const usage = `Usage: node apps/bench/dist/bench.js [options]
+
+Starts the shop (node apps/shop/dist/main.js) on a fresh database, loads it with autocannon and
+prints a markdown table of the figures. Build first: pnpm build.
+
+Options (flag, or environment variable):
+  --duration <d>             BENCH_DURATION             measured run per endpoint (default 10 seconds)
+  --warmup <d>               BENCH_WARMUP               warm-up before each measured run (default 3 seconds)
+  --connections <n>          BENCH_CONNECTIONS          concurrent connections (default 50)
+  --orders <n>               BENCH_ORDERS               paid orders per fulfillment run (default 20000)
+  --history <n>              BENCH_HISTORY              delivered orders inserted before them (default 0)
+  --batches <n,n>            BENCH_BATCHES              FULFILLMENT_BATCH of each run (default 100,500)
+  --interval <d>             BENCH_INTERVAL             FULFILLMENT_INTERVAL of those runs (default 10 millis)
+  --fulfillment-timeout <d>  BENCH_FULFILLMENT_TIMEOUT  bound on one fulfillment run (default 2 minutes)
+  --ready-timeout <d>        BENCH_READY_TIMEOUT        bound on spawn to /readyz 200 (default 90 seconds)
+  --database-url <url>       DATABASE_URL               external server: a database bench_<random> is created
+                                                        on it and dropped afterwards; unset or empty: the
+                                                        shop starts its embedded PostgreSQL in a temp dir
+Durations: "10 seconds", "500 millis", or a number of seconds.
+`
+
+/** Parses `argv`; `help` when `--help` was given. Unknown flags throw (`node:util` parseArgs). */
+export const parseFlags = (
+  argv: ReadonlyArray<string>
+): { readonly help: boolean; readonly provider: ConfigProvider.ConfigProvider } => {
+  const { values } = Util.parseArgs({
+    args: [...argv],
+    options: {
+      help: { type: "boolean", short: "h" },
+      ...Object.fromEntries(Object.keys(flags).map((flag) => [flag, { type: "string" as const }]))
+    },
+    strict: true,
+    allowPositionals: false
+  })
+  const fromFlags = new Map<string, string>()
+  for (const [flag, key] of Object.entries(flags)) {
+    const value = (values as Record<string, string | boolean | undefined>)[flag]
+    if (typeof value === "string") fromFlags.set(key, value)
+  }
+  return {
+    help: values.help === true,
+    provider: ConfigProvider.fromMap(fromFlags).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()))
+  }
+}
