@@ -11,7 +11,7 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import { ShopLive } from "./ShopLive.js"
 
-/** `LOG_FORMAT` (`pretty` | `json`) and `LOG_LEVEL` (default `Info`). */
+/** `LOG_FORMAT` (`pretty` | `json`) and `LOG_LEVEL` (`all` … `off`, default `info`). */
 const LoggerLive = Layer.unwrapEffect(
   Effect.gen(function*() {
     const format = yield* Config.literal("pretty", "json")("LOG_FORMAT").pipe(Config.withDefault("pretty"))

@@ -168,6 +168,11 @@ export const runMain = <E>(layer: Layer.Layer<never, E, Lifecycle.Lifecycle>, op
   )
   Effect.runFork(program).addObserver((exit) => {
     clearInterval(keepAlive)
+    if (Exit.isFailure(exit)) {
+      // `launch` itself never fails: this is the logger or the signal source failing to start, so
+      // there is no logger to say it with.
+      process.stderr.write(`launch failed before it could log:\n${Cause.pretty(exit.cause)}\n`)
+    }
     process.exit(Exit.isSuccess(exit) ? exit.value : 1)
   })
 }
