@@ -26,7 +26,10 @@ describe("Migrations", () => {
     Effect.gen(function*() {
       assert.deepStrictEqual(yield* publicTables, [])
       const first = yield* Migrations.run
-      assert.deepStrictEqual(first, [[1, "users"], [2, "outbox"], [3, "orders"], [4, "carrier"], [5, "fulfillment_index"]])
+      assert.deepStrictEqual(first, [[1, "users"], [2, "outbox"], [3, "orders"], [4, "carrier"], [
+        5,
+        "fulfillment_index"
+      ]])
       assert.deepStrictEqual(yield* publicTables, shopTables)
       assert.deepStrictEqual(yield* Migrations.run, [])
     }).pipe(Effect.provide(emptyDatabase)))

@@ -7,8 +7,9 @@ import * as Schema from "effect/Schema"
 
 // Deliberately loose. Full RFC 5322 validation rejects real addresses and still accepts undeliverable
 // ones; only sending mail proves an address. We insist on one "@", a dot in the domain, and no whitespace
-// or control characters (those break log lines, mail headers, and Postgres rejects NUL in text).
-const shape = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u
+// or control characters (those break log lines, mail headers, and Postgres rejects NUL in text), and
+// no lone UTF-16 surrogates ("\ud800" is valid JSON but not text: it would be stored as U+FFFD).
+const shape = /^[^\s@\p{Cc}\p{Cs}]+@[^\s@\p{Cc}\p{Cs}]+\.[^\s@\p{Cc}\p{Cs}]+$/u
 
 /**
  * A normalized e-mail address: trimmed, lowercased, at most 254 characters (the SMTP path limit).

@@ -28,7 +28,10 @@ export const UserName = Schema.String.pipe(
   Schema.trimmed(),
   Schema.minLength(1, { message: () => "Expected a non-empty name" }),
   Schema.maxLength(200),
-  Schema.pattern(/^\P{Cc}*$/u, { message: () => "Expected a name without control characters" }),
+  // \p{Cs}: a lone UTF-16 surrogate ("\ud800" in JSON) is not text; Postgres would store it as U+FFFD
+  Schema.pattern(/^[^\p{Cc}\p{Cs}]*$/u, {
+    message: () => "Expected a name without control characters or unpaired surrogates"
+  }),
   Schema.annotations({ identifier: "UserName", description: "1-200 characters", examples: ["Ada Lovelace"] })
 )
 

@@ -128,7 +128,8 @@ describe("Order on the wire", () => {
         trackingNumber: null,
         createdAt: "2025-03-01T10:00:00.000Z",
         updatedAt: "2025-03-01T10:05:30.250Z",
-        events: [{ from: "pending", to: "paid", at: "2025-03-01T10:05:30.250Z" }]
+        events: [{ from: "pending", to: "paid", at: "2025-03-01T10:05:30.250Z" }],
+        carrier: { attempts: 0, shipmentId: null, lastError: null, failed: false }
       })
       const back = yield* Schema.decodeUnknown(OrderWithEvents)(json)
       assert.isTrue(DateTime.Equivalence(back.createdAt, createdAt))

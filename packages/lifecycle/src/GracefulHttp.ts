@@ -12,12 +12,15 @@
  * 3. wait for in-flight requests up to `drainTimeout`, then cut the remaining connections and log how many.
  *
  * It also answers oversized bodies with `413` and a JSON body (by `Content-Length`), instead of
- * the connection reset the platform's body limit produces.
+ * the connection reset the platform's body limit produces; and what Node answers by itself with an
+ * empty body (unparseable requests, headers too large or too slow, bodies too slow, HTTP/1.1 without
+ * `Host`, an unknown `Expect`) or not at all (`CONNECT`) gets the same status with a JSON body.
  *
  * @since 0.1.0
  */
 import type * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import type * as Etag from "@effect/platform/Etag"
 import type * as HttpApp from "@effect/platform/HttpApp"
 import type * as HttpPlatform from "@effect/platform/HttpPlatform"
@@ -83,12 +86,50 @@ export class GracefulHttp extends Context.Tag("@shop/lifecycle/GracefulHttp")<Gr
 
 const ms = (input: Duration.DurationInput) => Duration.toMillis(Duration.decode(input))
 
+/** A complete error response written straight to a socket no request handler owns. */
+const writeError = (socket: Net.Socket, status: number, _tag: string, message: string) => {
+  const body = JSON.stringify({ _tag, message })
+  socket.write(
+    `HTTP/1.1 ${status} ${Http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
+  )
+}
+
+/** The status Node itself would answer a client error with, and a JSON error saying why. */
+const clientErrorOf = (
+  error: NodeJS.ErrnoException,
+  requestTimeout: number,
+  headersTimeout: number
+): [number, string, string] => {
+  switch (error.code) {
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      return [
+        408,
+        "RequestTimeout",
+        `the request was not received in time (headers within ${headersTimeout} ms, all of it within ${requestTimeout} ms)`
+      ]
+    case "HPE_HEADER_OVERFLOW":
+      return [431, "RequestHeaderFieldsTooLarge", "the request headers are too large"]
+    case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
+      return [413, "PayloadTooLarge", "the chunk extensions are too large"]
+    default:
+      return [400, "BadRequest", `the request is not valid HTTP/1.1 (${error.code ?? error.message})`]
+  }
+}
+
 /**
  * Answers 413 with a JSON body when the declared body is too large, and bounds chunked bodies too
  * (those can only be cut off: the platform resets the connection).
  */
 const limitBody = (maxBodySize: number) => <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    // Node's own check (requireHostHeader) answers with an empty body; it is off, so answer here.
+    if (request.headers.host === undefined && NodeHttpServerRequest.toIncomingMessage(request).httpVersion === "1.1") {
+      return Effect.succeed(HttpServerResponse.unsafeJson({
+        _tag: "BadRequest",
+        message: "an HTTP/1.1 request must have a Host header"
+      }, { status: 400, headers: { connection: "close" } }))
+    }
     const declared = Number(request.headers["content-length"] ?? 0)
     if (declared > maxBodySize) {
       return Effect.succeed(HttpServerResponse.unsafeJson({
@@ -113,10 +154,18 @@ export const make = (
     const preStopDelay = Duration.decode(options.preStopDelay ?? 0)
     const maxBodySize = options.maxBodySize ?? 1024 * 1024
 
+    const requestTimeout = ms(options.requestTimeout ?? "30 seconds")
+    // Node refuses a headers timeout longer than the request timeout (0 disables the latter)
+    const headersTimeout = Math.min(ms(options.headersTimeout ?? "10 seconds"), requestTimeout || Infinity)
+    // Node checks both timeouts only this often (default 30 s: a 10 s limit would fire after up to 40 s)
+    const shortestTimeout = Math.min(...[headersTimeout, requestTimeout].filter((t) => t > 0), 120_000)
     const server = Http.createServer({
       keepAliveTimeout: ms(options.keepAliveTimeout ?? "5 seconds"),
-      headersTimeout: ms(options.headersTimeout ?? "10 seconds"),
-      requestTimeout: ms(options.requestTimeout ?? "30 seconds")
+      headersTimeout,
+      requestTimeout,
+      connectionsCheckingInterval: Math.max(10, Math.floor(shortestTimeout / 4)),
+      // answered below, with a JSON body instead of Node's empty one
+      requireHostHeader: false
     })
     const sockets = new Set<Net.Socket>()
     const responses = new Set<Http.ServerResponse>()
@@ -125,6 +174,27 @@ export const make = (
     server.on("connection", (socket) => {
       sockets.add(socket)
       socket.once("close", () => sockets.delete(socket))
+    })
+    // Node answers what it cannot hand to a request handler itself, with an empty body (or, for
+    // CONNECT, no answer at all). Same statuses here, with the JSON bodies every other error has.
+    server.on("clientError", (error: NodeJS.ErrnoException, socket: Net.Socket) => {
+      // as Node does: say nothing if a response on this socket has started already
+      const inFlight = (socket as { _httpMessage?: Http.ServerResponse | null })._httpMessage
+      if (socket.writable && error.code !== "ECONNRESET" && !inFlight?.headersSent) {
+        writeError(socket, ...clientErrorOf(error, requestTimeout, headersTimeout))
+      }
+      socket.destroy()
+    })
+    server.on("connect", (_request: Http.IncomingMessage, socket: Net.Socket) => {
+      writeError(socket, 405, "MethodNotAllowed", "CONNECT is not supported")
+      socket.destroy()
+    })
+    server.on("checkExpectation", (request: Http.IncomingMessage, response: Http.ServerResponse) => {
+      const body = JSON.stringify({
+        _tag: "ExpectationFailed",
+        message: `only "Expect: 100-continue" is supported, not "${request.headers.expect}"`
+      })
+      response.writeHead(417, { "content-type": "application/json", connection: "close" }).end(body)
     })
     // Registered before the Effect handler, so it sees every request first.
     server.on("request", (_request: Http.IncomingMessage, response: Http.ServerResponse) => {
@@ -209,8 +279,9 @@ export const layer = (
 > => Layer.merge(Layer.scopedContext(make(options)), NodeHttpServer.layerContext)
 
 /**
- * Reads `PORT` (8080), `HOST`, `SHUTDOWN_DELAY` (0), `HTTP_DRAIN_TIMEOUT` (10 seconds) and
- * `HTTP_MAX_BODY_SIZE` (1 MiB, in bytes).
+ * Reads `PORT` (8080), `HOST`, `SHUTDOWN_DELAY` (0), `HTTP_DRAIN_TIMEOUT` (10 seconds),
+ * `HTTP_MAX_BODY_SIZE` (1 MiB, in bytes), `HTTP_HEADERS_TIMEOUT` (10 seconds) and
+ * `HTTP_REQUEST_TIMEOUT` (30 seconds; a request not fully received by then gets 408).
  *
  * @since 0.1.0
  */
@@ -229,7 +300,9 @@ export const layerConfig: Layer.Layer<
       host: Config.string("HOST").pipe(Config.option, Config.map(Option.getOrUndefined)),
       preStopDelay: Config.duration("SHUTDOWN_DELAY").pipe(Config.withDefault(Duration.zero)),
       drainTimeout: Config.duration("HTTP_DRAIN_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
-      maxBodySize: Config.integer("HTTP_MAX_BODY_SIZE").pipe(Config.withDefault(1024 * 1024))
+      maxBodySize: Config.integer("HTTP_MAX_BODY_SIZE").pipe(Config.withDefault(1024 * 1024)),
+      headersTimeout: Config.duration("HTTP_HEADERS_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
+      requestTimeout: Config.duration("HTTP_REQUEST_TIMEOUT").pipe(Config.withDefault(Duration.seconds(30)))
     }),
     layer
   )
