@@ -3,9 +3,6 @@
  * draining server from `@shop/lifecycle`.
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
-import * as HttpApp from "@effect/platform/HttpApp"
-import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { GracefulHttp, Health } from "@shop/lifecycle"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -48,36 +45,11 @@ const OpsLive = HttpApiBuilder.group(
   (handlers) => Effect.map(Shipments, (shipments) => handlers.handle("stats", () => shipments.stats))
 )
 
-const describe = (status: number, request: HttpServerRequest.HttpServerRequest) => {
-  const path = request.url.split("?")[0]
-  switch (status) {
-    case 400:
-      return { _tag: "BadRequest", message: "the request could not be read (is the body JSON?)" }
-    case 404:
-      return { _tag: "NotFound", message: `no route for ${request.method} ${path}` }
-    case 503:
-      return { _tag: "ServiceUnavailable", message: "the simulator is shutting down; retry" }
-    default:
-      return { _tag: "HttpError", message: `request failed with status ${status}` }
-  }
-}
-
-/** The platform answers unknown routes, unreadable JSON and defects with empty bodies. */
-const jsonErrorBodies: HttpApp.PreResponseHandler = (request, response) =>
-  Effect.succeed(
-    response.status >= 400 && response.body._tag === "Empty"
-      ? HttpServerResponse.unsafeJson(describe(response.status, request), {
-        status: response.status,
-        headers: response.headers
-      })
-      : response
-  )
-
 const ApiLive = HttpApiBuilder.api(CarrierApi).pipe(Layer.provide([ShipmentsLive, EventsLive, OpsLive]))
 
 /** Serves the API (plus `/healthz`, `/readyz`) on a `GracefulHttp` server. */
 export const HttpLive = (settings: Settings) =>
-  HttpApiBuilder.serve((app) => Effect.zipRight(HttpApp.appendPreResponseHandler(jsonErrorBodies), app)).pipe(
+  HttpApiBuilder.serve().pipe(
     Layer.provide(ApiLive),
     Layer.provide(Health.layerHttpApi),
     Layer.provideMerge(GracefulHttp.layer({

@@ -13,7 +13,7 @@ import { GracefulHttp, Lifecycle } from "@shop/lifecycle"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import { jsonErrorBodies, MalformedJsonLive } from "./HttpErrors.js"
+import { MalformedJsonLive } from "./HttpErrors.js"
 import { Metrics } from "./Metrics.js"
 import { Orders } from "./Orders.js"
 import { Users } from "./Users.js"
@@ -67,7 +67,6 @@ const serveMiddleware = (app: HttpApp.Default) =>
   Effect.gen(function*() {
     const metrics = yield* Metrics
     const request = yield* HttpServerRequest.HttpServerRequest
-    yield* HttpApp.appendPreResponseHandler(jsonErrorBodies)
     const count = (status: number) =>
       metrics.increment("shop_http_requests_total", "HTTP requests by route and status", {
         method: request.method,

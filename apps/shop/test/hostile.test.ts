@@ -551,7 +551,9 @@ layer(
     }))
 })
 
-layer(shopLayer(), { excludeTestServices: true, timeout: "60 seconds" })(
+// More pooled connections than concurrent requests: every request must reach its row lock, not time
+// out waiting for a connection on a starved machine (that answer, 503, is tested in api.test.ts).
+layer(shopLayer({ DATABASE_POOL_SIZE: "24" }), { excludeTestServices: true, timeout: "60 seconds" })(
   "concurrency races and legal-but-weird input: exactly what valid requests ask for is written",
   (it) => {
     const createOrder = (headers: Record<string, string> = {}) =>

@@ -11,7 +11,7 @@
  *    close idle keep-alive sockets;
  * 3. wait for in-flight requests up to `drainTimeout`, then cut the remaining connections and log how many.
  *
- * It also answers oversized bodies with `413` and a JSON body (by `Content-Length`), instead of
+ * Every error response it sends has a JSON body (see `HttpJsonErrors`). It answers oversized bodies with `413` and a JSON body (by `Content-Length`), instead of
  * the connection reset the platform's body limit produces; and what Node answers by itself with an
  * empty body (unparseable requests, headers too large or too slow, bodies too slow, HTTP/1.1 without
  * `Host`, an unknown `Expect`) or not at all (`CONNECT`) gets the same status with a JSON body.
@@ -22,7 +22,7 @@ import type * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import type * as Etag from "@effect/platform/Etag"
-import type * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpApp from "@effect/platform/HttpApp"
 import type * as HttpPlatform from "@effect/platform/HttpPlatform"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type { ServeError } from "@effect/platform/HttpServerError"
@@ -37,6 +37,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import type * as Net from "node:net"
+import * as HttpJsonErrors from "./HttpJsonErrors.js"
 import { Lifecycle } from "./Lifecycle.js"
 
 /**
@@ -245,7 +246,10 @@ export const make = (
       address: inner.address,
       serve: (app, middleware) =>
         Effect.gen(function*() {
-          const limited = limitBody(maxBodySize)(app)
+          const limited = Effect.zipRight(
+            HttpApp.appendPreResponseHandler(HttpJsonErrors.preResponseHandler),
+            limitBody(maxBodySize)(app)
+          )
           yield* (middleware === undefined ? inner.serve(limited) : inner.serve(limited, middleware as any))
           // Added after the inner serve step, so it runs BEFORE the request listener is removed and
           // before any layer the handlers depend on is released.

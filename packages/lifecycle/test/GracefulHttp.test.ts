@@ -50,6 +50,7 @@ const start = (options: Partial<GracefulHttp.Options> = {}) =>
           Effect.map((body) => HttpServerResponse.text(`${body.length} bytes`))
         )
       ),
+      HttpRouter.get("/defect", Effect.dieMessage("secret internal detail")),
       HttpRouter.get("/healthz", Health.healthz),
       HttpRouter.get("/readyz", Health.readyz)
     )
@@ -139,6 +140,17 @@ describe("GracefulHttp", () => {
       const small = yield* Effect.promise(() => request(port, "/echo", { method: "POST", body: "x".repeat(512) }))
       assert.strictEqual(small.status, 200)
       assert.strictEqual(small.body, "512 bytes")
+    }))
+
+  it.live("error responses the platform leaves empty get a JSON body, without internals", () =>
+    Effect.gen(function*() {
+      const { port } = yield* start()
+      const missing = yield* Effect.promise(() => request(port, "/no/such/route"))
+      assert.strictEqual(missing.status, 404)
+      assert.deepStrictEqual(JSON.parse(missing.body), { _tag: "NotFound", message: "no route for GET /no/such/route" })
+      const defect = yield* Effect.promise(() => request(port, "/defect"))
+      assert.strictEqual(defect.status, 500)
+      assert.deepStrictEqual(JSON.parse(defect.body), { _tag: "InternalServerError", message: "internal error" })
     }))
 
   it.live("/healthz is 200; /readyz is 200 when checks pass and 503 naming the failing check", () =>
