@@ -36,7 +36,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
-import type * as Net from "node:net"
+import * as Net from "node:net"
 import * as HttpJsonErrors from "./HttpJsonErrors.js"
 import { Lifecycle } from "./Lifecycle.js"
 
@@ -50,6 +50,11 @@ export interface Options {
   readonly preStopDelay?: Duration.DurationInput | undefined
   /** How long in-flight requests may take to finish once the listener closed. Default 10 seconds. */
   readonly drainTimeout?: Duration.DurationInput | undefined
+  /**
+   * Once the listener closed, idle keep-alive sockets stay open this long, so a request a client sent
+   * on one just before is answered rather than reset; then they are closed. Default 250 millis.
+   */
+  readonly idleGrace?: Duration.DurationInput | undefined
   /** Largest accepted request body in bytes; larger bodies get 413. Default 1 MiB. */
   readonly maxBodySize?: number | undefined
   /** Idle keep-alive sockets are closed after this. Default 5 seconds. */
@@ -153,6 +158,7 @@ export const make = (
     const lifecycle = yield* Lifecycle
     const drainTimeout = Duration.decode(options.drainTimeout ?? "10 seconds")
     const preStopDelay = Duration.decode(options.preStopDelay ?? 0)
+    const idleGrace = Duration.decode(options.idleGrace ?? "250 millis")
     const maxBodySize = options.maxBodySize ?? 1024 * 1024
 
     const requestTimeout = ms(options.requestTimeout ?? "30 seconds")
@@ -206,11 +212,19 @@ export const make = (
 
     const inner = yield* NodeHttpServer.make(() => server, { port: options.port, host: options.host })
 
+    // Stops accepting and completes once every connection has ended. Not `server.close()`: on Node >= 19
+    // it also destroys every keep-alive socket that looks idle at that instant — including one whose
+    // next request is already in the kernel buffer, unread, which resets a request the client has sent
+    // (the SIGTERM drill saw it once every two rounds).
     const closeListener = Effect.async<void>((resume) => {
-      server.close(() => resume(Effect.void))
-      // Node >= 19 does this in close(), but only for sockets idle at this instant.
-      server.closeIdleConnections()
+      Net.Server.prototype.close.call(server, () => resume(Effect.void))
     })
+    // Requests already on the wire get read and answered (with `Connection: close`) within the grace;
+    // sockets still idle after it are closed. The loop ends with the race below, when all have ended.
+    const closeIdleAfterGrace = Effect.sleep(idleGrace).pipe(
+      Effect.zipRight(Effect.sync(() => server.closeIdleConnections())),
+      Effect.zipRight(Effect.never)
+    )
 
     const drain = Effect.gen(function*() {
       yield* lifecycle.beginDrain("http server closing")
@@ -224,7 +238,7 @@ export const make = (
       }
       const inFlightAtClose = responses.size
       yield* Effect.log(`http: closed listener, waiting for ${inFlightAtClose} in-flight request(s)`)
-      const closed = yield* closeListener.pipe(
+      const closed = yield* Effect.raceFirst(closeListener, closeIdleAfterGrace).pipe(
         Effect.interruptible, // finalizers are uninterruptible: without this the timeout never fires
         Effect.timeoutOption(drainTimeout)
       )

@@ -116,6 +116,19 @@ describe("GracefulHttp", () => {
       assert.strictEqual(yield* Effect.promise(() => tryConnect(port)), "refused")
     }))
 
+  it.live("a request already on the wire on a kept-alive socket when the drain starts is answered, not reset", () =>
+    Effect.gen(function*() {
+      const { close, port } = yield* start()
+      const conn = yield* Effect.promise(() => keepAliveConnection(port))
+      yield* Effect.promise(() => conn.get("/fast")) // the socket is now idle, kept alive
+      const sent = conn.get("/fast") // written now; the server has not read it yet
+      const closing = yield* close
+      const response = yield* Effect.promise(() => sent)
+      assert.strictEqual(response.status, 200)
+      assert.strictEqual(response.headers.connection, "close")
+      yield* Fiber.join(closing)
+    }))
+
   it.live("a request still running at the drain timeout is cut, counted in the log, and shutdown completes", () =>
     Effect.gen(function*() {
       const { close, entered, logs, port } = yield* start({ drainTimeout: "100 millis" })
