@@ -66,3 +66,82 @@ export const format = (shares: Shares): string => {
   const pct = (o: Option.Option<number>) => Option.match(o, { onNone: () => "n/a", onSome: (n) => `${n.toFixed(0)}%` })
   return `shop ${pct(shares.shop)}, postgres ${pct(shares.postgres)}, autocannon ${shares.bench.toFixed(0)}%`
 }
+
+/** The whole machine from `/proc/stat`, in clock ticks summed over every core; `None` without `/proc`. */
+export interface MachineTicks {
+  readonly busy: number
+  readonly steal: number
+  readonly total: number
+}
+
+export const machineTicks = (): Option.Option<MachineTicks> => {
+  try {
+    const line = Fs.readFileSync("/proc/stat", "utf8").split("\n")[0]
+    // cpu user nice system idle iowait irq softirq steal guest guest_nice (guest time is inside user)
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number)
+    const busy = user + nice + system + irq + softirq
+    return Option.some({ busy, steal, total: busy + idle + iowait + steal })
+  } catch {
+    return Option.none()
+  }
+}
+
+/**
+ * Busy and stolen time of the whole machine between two readings, in percent of one core (so up to
+ * 100 × cores): everything that ran, the shop and PostgreSQL and every other process alike.
+ */
+export const machineShare = (
+  before: Option.Option<MachineTicks>,
+  after: Option.Option<MachineTicks>,
+  cores: number
+): Option.Option<{ readonly busy: number; readonly steal: number }> =>
+  Option.flatMap(before, (b) =>
+    Option.flatMap(after, (a) => {
+      const total = a.total - b.total
+      return total <= 0 ? Option.none() : Option.some({
+        busy: (100 * cores * (a.busy - b.busy)) / total,
+        steal: (100 * cores * (a.steal - b.steal)) / total
+      })
+    }))
+
+/**
+ * CPU time, run-queue wait and number of times on a CPU of every thread of `pid` (times in seconds),
+ * from `/proc/<pid>/task/<tid>/schedstat`: the wait is what a saturated machine costs a process, and
+ * wait ÷ slices is how long it waited, on average, each time it became runnable. `None` without
+ * `/proc` (or once the process is gone).
+ */
+export const schedSeconds = (
+  pid: number
+): Option.Option<{ readonly run: number; readonly wait: number; readonly slices: number }> => {
+  try {
+    let run = 0
+    let wait = 0
+    let slices = 0
+    for (const tid of Fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const [onCpu, waiting, count] = Fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")
+          .map(Number)
+        run += onCpu / 1e9
+        wait += waiting / 1e9
+        slices += count
+      } catch {
+        // the thread ended in between
+      }
+    }
+    return Option.some({ run, wait, slices })
+  } catch {
+    return Option.none()
+  }
+}
+
+/** The same for the main thread only (`/proc/<pid>/schedstat`): a Node process's event loop. */
+export const mainThreadSchedSeconds = (
+  pid: number
+): Option.Option<{ readonly run: number; readonly wait: number; readonly slices: number }> => {
+  try {
+    const [run, wait, slices] = Fs.readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ").map(Number)
+    return Option.some({ run: run / 1e9, wait: wait / 1e9, slices })
+  } catch {
+    return Option.none()
+  }
+}

@@ -14,8 +14,12 @@ import * as Readline from "node:readline"
 import { fileURLToPath } from "node:url"
 import { BenchError } from "./BenchError.js"
 
-/** The shop's build output, found relative to this file (`apps/bench/{src,dist}` → `apps/shop/dist`). */
-export const mainJs = fileURLToPath(new URL("../../shop/dist/main.js", import.meta.url))
+/**
+ * The shop's build output, found relative to this file (`apps/bench/{src,dist}` → `apps/shop/dist`);
+ * `BENCH_SHOP_MAIN` points at another build instead (an A/B run of a copy with a proposed change).
+ */
+export const mainJs = process.env.BENCH_SHOP_MAIN?.trim() ||
+  fileURLToPath(new URL("../../shop/dist/main.js", import.meta.url))
 
 export interface Exited {
   readonly code: number | null
@@ -31,9 +35,14 @@ export interface ShopProcess {
   /** Resident set size now, in bytes; `None` once the process is gone. */
   readonly rss: Effect.Effect<Option.Option<number>>
   /** Sends SIGTERM and waits for the exit: how long it took and how it ended. */
-  readonly terminate: (
-    timeout: Duration.DurationInput
-  ) => Effect.Effect<Exited & { readonly took: Duration.Duration }, BenchError>
+  readonly terminate: (timeout: Duration.DurationInput) => Effect.Effect<Terminated, BenchError>
+}
+
+export interface Terminated extends Exited {
+  readonly took: Duration.Duration
+  /** `Date.now()` when SIGTERM was sent, and when the exit was seen. */
+  readonly signalledAt: number
+  readonly exitedAt: number
 }
 
 export interface StartOptions {
@@ -42,6 +51,10 @@ export interface StartOptions {
   readonly env: Readonly<Record<string, string | undefined>>
   readonly cwd: string
   readonly readyTimeout: Duration.DurationInput
+  /** Sees every output line with `Date.now()` at its arrival. */
+  readonly onLine?: ((line: string, receivedAt: number) => void) | undefined
+  /** Copy the output to our stderr, prefixed with the name (default). `false`: `onLine` decides. */
+  readonly echo?: boolean | undefined
 }
 
 export const freePort: Effect.Effect<number, BenchError> = Effect.async((resume) => {
@@ -83,7 +96,7 @@ export const start = Effect.fn("ShopProcess.start")(function*(
   const port = yield* freePort
   const baseUrl = `http://127.0.0.1:${port}`
   const recent: Array<string> = []
-  const exited = yield* Deferred.make<Exited>()
+  const exited = yield* Deferred.make<Exited & { readonly at: number }>()
 
   const child = yield* Effect.acquireRelease(
     Effect.sync(() => {
@@ -92,13 +105,20 @@ export const start = Effect.fn("ShopProcess.start")(function*(
         env: { ...options.env, PORT: String(port), HOST: "127.0.0.1" },
         stdio: ["ignore", "pipe", "pipe"]
       })
-      child.once("exit", (code, signal) => Deferred.unsafeDone(exited, Effect.succeed({ code, signal })))
-      child.once("error", () => Deferred.unsafeDone(exited, Effect.succeed({ code: null, signal: null })))
+      child.once(
+        "exit",
+        (code, signal) => Deferred.unsafeDone(exited, Effect.succeed({ code, signal, at: Date.now() }))
+      )
+      child.once(
+        "error",
+        () => Deferred.unsafeDone(exited, Effect.succeed({ code: null, signal: null, at: Date.now() }))
+      )
       for (const stream of [child.stdout, child.stderr]) {
         Readline.createInterface({ input: stream }).on("line", (line) => {
           recent.push(line)
           if (recent.length > 40) recent.shift()
-          process.stderr.write(`[${options.name}] ${line}\n`)
+          options.onLine?.(line, Date.now())
+          if (options.echo !== false) process.stderr.write(`[${options.name}] ${line}\n`)
         })
       }
       return child
@@ -157,14 +177,21 @@ export const start = Effect.fn("ShopProcess.start")(function*(
     Effect.gen(function*() {
       const sentAt = Date.now()
       child.kill("SIGTERM")
-      const exit = yield* Deferred.await(exited).pipe(
+      const { at, code, signal } = yield* Deferred.await(exited).pipe(
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () =>
             new BenchError({ message: `${options.name} did not exit within ${Duration.format(timeout)}` })
         })
       )
-      return { ...exit, took: Duration.millis(Date.now() - sentAt) }
+      const terminated: Terminated = {
+        code,
+        signal,
+        took: Duration.millis(at - sentAt),
+        signalledAt: sentAt,
+        exitedAt: at
+      }
+      return terminated
     })
 
   const rss = Effect.flatMap(Deferred.isDone(exited), (done) => done ? Effect.succeedNone : rssOf(pid))

@@ -6,8 +6,11 @@
  *    carrier dispatcher too, `CARRIER_DISPATCH_INTERVAL=1 hour`, in every shop the bench starts);
  * 3. autocannon on `POST /v1/orders`, then `GET /v1/orders/{id}` (HttpPhase);
  * 4. per batch size, a second shop process with a fast worker and N paid orders (FulfillmentRun);
- * 5. SIGTERM → exit of the first shop, then the markdown table. Every resource is scoped: children,
- *    temp dirs and the bench database are removed on success, failure and Ctrl-C alike.
+ * 5. carrier bookings against the standalone simulator: bookings/s vs N/L, and SIGTERM → exit with N
+ *    bookings in flight (CarrierRun);
+ * 6. SIGTERM → exit of the first shop, then the markdown table. `--phases` picks among 3–5. Every
+ *    resource is scoped: children, temp dirs and the bench database are removed on success, failure
+ *    and Ctrl-C alike.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Cause from "effect/Cause"
@@ -20,6 +23,7 @@ import * as Path from "node:path"
 import * as BenchDatabase from "./BenchDatabase.js"
 import { BenchError } from "./BenchError.js"
 import * as BenchOptions from "./BenchOptions.js"
+import * as CarrierRun from "./CarrierRun.js"
 import * as FulfillmentRun from "./FulfillmentRun.js"
 import * as HttpPhase from "./HttpPhase.js"
 import { int, markdown, mb, ms, type Row, shutdownRow } from "./Report.js"
@@ -82,11 +86,13 @@ const program = (argv: ReadonlyArray<string>) =>
             (target.kind === "embedded" ? ", includes initdb and the embedded server's start" : ", includes migrations")
         })
 
-        const http = yield* HttpPhase.run(shop, sql, options)
-        rows.push(...http.rows)
-        failures.push(...http.failures)
+        if (options.phases.has("http")) {
+          const http = yield* HttpPhase.run(shop, sql, options)
+          rows.push(...http.rows)
+          failures.push(...http.failures)
+        }
 
-        if (options.history > 0) {
+        if (options.phases.has("fulfillment") && options.history > 0) {
           const started = Date.now()
           yield* FulfillmentRun.seedHistory(sql, options.history)
           console.log(
@@ -98,7 +104,7 @@ const program = (argv: ReadonlyArray<string>) =>
             config: "--history: one INSERT … generate_series, ids below the paid orders"
           })
         }
-        for (const batch of options.batches) {
+        for (const batch of options.phases.has("fulfillment") ? options.batches : []) {
           const fulfillment = yield* FulfillmentRun.phase(sql, {
             ...options,
             batch,
@@ -108,6 +114,12 @@ const program = (argv: ReadonlyArray<string>) =>
           })
           rows.push(...fulfillment.rows)
           failures.push(...fulfillment.failures)
+        }
+
+        if (options.phases.has("carrier")) {
+          const carrier = yield* CarrierRun.phase(sql, { ...options, env, url: target.url, cwd: workDir })
+          rows.push(...carrier.rows)
+          failures.push(...carrier.failures)
         }
       }).pipe(Effect.catchTag("SqlError", (cause) => new BenchError({ message: cause.message, cause })))
     )

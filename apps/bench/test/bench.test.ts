@@ -2,9 +2,12 @@ import { assert, describe, it } from "@effect/vitest"
 import { CreateOrder } from "@shop/domain/Order"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as BenchOptions from "../src/BenchOptions.js"
+import * as CarrierRun from "../src/CarrierRun.js"
 import * as CpuUsage from "../src/CpuUsage.js"
 import * as HttpLoad from "../src/HttpLoad.js"
 import * as Report from "../src/Report.js"
@@ -47,6 +50,63 @@ describe("bench", () => {
       const options = yield* Effect.withConfigProvider(BenchOptions.config, provider)
       assert.isTrue(Option.isNone(options.databaseUrl))
     }))
+
+  it.effect("carrier options: defaults, flags, and --phases picks the phases", () =>
+    Effect.gen(function*() {
+      const defaults = yield* Effect.withConfigProvider(BenchOptions.config, BenchOptions.parseFlags([]).provider)
+      assert.deepStrictEqual([...defaults.phases], ["http", "fulfillment", "carrier"])
+      assert.isTrue(Duration.equals(defaults.carrierLatency, Duration.millis(200)))
+      assert.strictEqual(defaults.carrierConcurrency, 32)
+      assert.strictEqual(defaults.carrierOrders, 3000)
+      assert.isTrue(Duration.equals(defaults.carrierShutdownLatency, Duration.seconds(1)))
+
+      const { provider } = BenchOptions.parseFlags([
+        "--phases",
+        "carrier",
+        "--carrier-latency",
+        "500 millis",
+        "--carrier-concurrency",
+        "8",
+        "--carrier-orders",
+        "100"
+      ])
+      const options = yield* Effect.withConfigProvider(BenchOptions.config, provider)
+      assert.deepStrictEqual([...options.phases], ["carrier"])
+      assert.isTrue(Duration.equals(options.carrierLatency, Duration.millis(500)))
+      assert.strictEqual(options.carrierConcurrency, 8)
+      assert.strictEqual(options.carrierOrders, 100)
+
+      const bad = BenchOptions.parseFlags(["--phases", "http,carier"]).provider
+      assert.isTrue(Exit.isFailure(yield* Effect.exit(Effect.withConfigProvider(BenchOptions.config, bad))))
+    }))
+
+  it("carrier run: metrics, the shop's JSON log lines and the tagged database URL are read", () => {
+    const text = [
+      "# HELP shop_carrier_pool_in_flight Bookings in flight",
+      "shop_carrier_pool_in_flight 32",
+      "shop_carrier_pool_in_flight_total 7",
+      "shop_carrier_bookings_total{outcome=\"shipped\"} 30",
+      "shop_carrier_bookings_total{outcome=\"released\"} 2"
+    ].join("\n")
+    assert.strictEqual(CarrierRun.metric(text, "shop_carrier_pool_in_flight"), 32)
+    assert.strictEqual(CarrierRun.metric(text, "shop_carrier_bookings_total"), 32)
+    assert.deepStrictEqual(CarrierRun.bookingOutcomes(text), { shipped: 30, released: 2 })
+
+    const line = CarrierRun.parseLogLine(
+      JSON.stringify({ message: ["shutdown:", "complete"], logLevel: "INFO", timestamp: "2026-11-22T06:00:00.123Z" })
+    )
+    assert.deepStrictEqual(Option.getOrThrow(line), {
+      at: Date.parse("2026-11-22T06:00:00.123Z"),
+      level: "INFO",
+      message: "shutdown: complete",
+      cause: undefined
+    })
+    assert.isTrue(Option.isNone(CarrierRun.parseLogLine("[06:00:00.123] INFO (#1): not JSON")))
+
+    const url = new URL(CarrierRun.withApplicationName(Redacted.make("postgres://u:p@127.0.0.1:5432/db"), "bench-x"))
+    assert.strictEqual(url.searchParams.get("application_name"), "bench-x")
+    assert.strictEqual(url.pathname, "/db")
+  })
 
   it("unknown flags are refused", () => {
     assert.throws(() => BenchOptions.parseFlags(["--durration", "5"]))
