@@ -67,18 +67,22 @@ export class Bookings extends Context.Tag("shop/Bookings")<Bookings, {
           Effect.orDie
         )
 
+      // One statement (so one round trip and its own transaction): the order moves to shipped and its
+      // event is written only if this replica still holds the lease.
       const persistBooked = (job: BookingJob, booking: Booking) =>
-        sql.withTransaction(Effect.gen(function*() {
-          const moved = yield* sql`
-            UPDATE orders SET status = 'shipped', tracking_number = ${booking.trackingNumber},
-              shipment_id = ${booking.shipmentId}, lease_owner = NULL, leased_until = NULL,
-              carrier_last_error = NULL, updated_at = now()
-            WHERE id = ${job.id} AND status = 'packed' AND lease_owner = ${owner} AND leased_until > now()
-            RETURNING id`
-          if (moved.length === 0) return false
-          yield* sql`INSERT INTO order_events (order_id, from_status, to_status) VALUES (${job.id}, 'packed', 'shipped')`
-          return true
-        }))
+        Effect.map(
+          sql`
+            WITH moved AS (
+              UPDATE orders SET status = 'shipped', tracking_number = ${booking.trackingNumber},
+                shipment_id = ${booking.shipmentId}, lease_owner = NULL, leased_until = NULL,
+                carrier_last_error = NULL, updated_at = now()
+              WHERE id = ${job.id} AND status = 'packed' AND lease_owner = ${owner} AND leased_until > now()
+              RETURNING id)
+            INSERT INTO order_events (order_id, from_status, to_status)
+            SELECT id, 'packed', 'shipped' FROM moved
+            RETURNING order_id`,
+          (rows) => rows.length > 0
+        )
 
       const persistFailure = (job: BookingJob, attempts: number, error: unknown) => {
         const retryable = isCarrierError(error) ? error.retryable : true
