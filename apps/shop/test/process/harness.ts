@@ -92,31 +92,38 @@ export const tempDir = (prefix: string) =>
  * inherited from the test process), and waits until it listens. SIGKILLed when the scope closes if
  * it still runs.
  */
+/**
+ * `node <script>` from the repository root with only `PATH` and `env`, tracked for `killLeftovers`,
+ * and SIGKILLed when the scope closes if it still runs.
+ */
+const spawnScoped = (script: string, env: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const child = ChildProcess.spawn(process.execPath, [script], {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      running.add(child)
+      return child
+    }),
+    (child) =>
+      Effect.promise(() =>
+        new Promise<void>((resolve) => {
+          running.delete(child)
+          if (child.exitCode !== null || child.signalCode !== null) return resolve()
+          child.once("close", () => resolve())
+          child.kill("SIGKILL")
+        })
+      )
+  )
+
 export const start = (
   env: Record<string, string>,
   options: { readonly startBound?: Duration.DurationInput } = {}
 ): Effect.Effect<ShopProcess, HarnessError, Scope.Scope> =>
   Effect.gen(function*() {
-    const child = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const child = ChildProcess.spawn(process.execPath, [mainJs], {
-          cwd: repoRoot,
-          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LOG_FORMAT: "json", PORT: "0", ...env },
-          stdio: ["ignore", "pipe", "pipe"]
-        })
-        running.add(child)
-        return child
-      }),
-      (child) =>
-        Effect.promise(() =>
-          new Promise<void>((resolve) => {
-            running.delete(child)
-            if (child.exitCode !== null || child.signalCode !== null) return resolve()
-            child.once("close", () => resolve())
-            child.kill("SIGKILL")
-          })
-        )
-    )
+    const child = yield* spawnScoped(mainJs, { LOG_FORMAT: "json", PORT: "0", ...env })
 
     const lines: Array<LogLine> = []
     let raw = ""
@@ -315,31 +322,7 @@ export const startCarrierSim = (
   env: Record<string, string> = {}
 ): Effect.Effect<CarrierSimProcess, HarnessError, Scope.Scope> =>
   Effect.gen(function*() {
-    const child = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const child = ChildProcess.spawn(process.execPath, [carrierSimJs], {
-          cwd: repoRoot,
-          env: {
-            PATH: process.env.PATH ?? "/usr/bin:/bin",
-            CARRIER_SIM_PORT: "0",
-            CARRIER_SIM_HOST: "127.0.0.1",
-            ...env
-          },
-          stdio: ["ignore", "pipe", "pipe"]
-        })
-        running.add(child)
-        return child
-      }),
-      (child) =>
-        Effect.promise(() =>
-          new Promise<void>((resolve) => {
-            running.delete(child)
-            if (child.exitCode !== null || child.signalCode !== null) return resolve()
-            child.once("close", () => resolve())
-            child.kill("SIGKILL")
-          })
-        )
-    )
+    const child = yield* spawnScoped(carrierSimJs, { CARRIER_SIM_PORT: "0", CARRIER_SIM_HOST: "127.0.0.1", ...env })
     let output = ""
     const listeners = new Set<() => void>()
     const collect = (chunk: string) => {
