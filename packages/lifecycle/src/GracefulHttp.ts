@@ -38,6 +38,7 @@ import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import * as Net from "node:net"
 import * as HttpJsonErrors from "./HttpJsonErrors.js"
+import { installJsonClientErrors } from "./internal/clientErrors.js"
 import { Lifecycle } from "./Lifecycle.js"
 
 /**
@@ -91,37 +92,6 @@ export interface GracefulHttpService {
 export class GracefulHttp extends Context.Tag("@shop/lifecycle/GracefulHttp")<GracefulHttp, GracefulHttpService>() {}
 
 const ms = (input: Duration.DurationInput) => Duration.toMillis(Duration.decode(input))
-
-/** A complete error response written straight to a socket no request handler owns. */
-const writeError = (socket: Net.Socket, status: number, _tag: string, message: string) => {
-  const body = JSON.stringify({ _tag, message })
-  socket.write(
-    `HTTP/1.1 ${status} ${Http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
-  )
-}
-
-/** The status Node itself would answer a client error with, and a JSON error saying why. */
-const clientErrorOf = (
-  error: NodeJS.ErrnoException,
-  requestTimeout: number,
-  headersTimeout: number
-): [number, string, string] => {
-  switch (error.code) {
-    case "ERR_HTTP_REQUEST_TIMEOUT":
-      return [
-        408,
-        "RequestTimeout",
-        `the request was not received in time (headers within ${headersTimeout} ms, all of it within ${requestTimeout} ms)`
-      ]
-    case "HPE_HEADER_OVERFLOW":
-      return [431, "RequestHeaderFieldsTooLarge", "the request headers are too large"]
-    case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
-      return [413, "PayloadTooLarge", "the chunk extensions are too large"]
-    default:
-      return [400, "BadRequest", `the request is not valid HTTP/1.1 (${error.code ?? error.message})`]
-  }
-}
 
 /**
  * Answers 413 with a JSON body when the declared body is too large, and bounds chunked bodies too
@@ -182,27 +152,7 @@ export const make = (
       sockets.add(socket)
       socket.once("close", () => sockets.delete(socket))
     })
-    // Node answers what it cannot hand to a request handler itself, with an empty body (or, for
-    // CONNECT, no answer at all). Same statuses here, with the JSON bodies every other error has.
-    server.on("clientError", (error: NodeJS.ErrnoException, socket: Net.Socket) => {
-      // as Node does: say nothing if a response on this socket has started already
-      const inFlight = (socket as { _httpMessage?: Http.ServerResponse | null })._httpMessage
-      if (socket.writable && error.code !== "ECONNRESET" && !inFlight?.headersSent) {
-        writeError(socket, ...clientErrorOf(error, requestTimeout, headersTimeout))
-      }
-      socket.destroy()
-    })
-    server.on("connect", (_request: Http.IncomingMessage, socket: Net.Socket) => {
-      writeError(socket, 405, "MethodNotAllowed", "CONNECT is not supported")
-      socket.destroy()
-    })
-    server.on("checkExpectation", (request: Http.IncomingMessage, response: Http.ServerResponse) => {
-      const body = JSON.stringify({
-        _tag: "ExpectationFailed",
-        message: `only "Expect: 100-continue" is supported, not "${request.headers.expect}"`
-      })
-      response.writeHead(417, { "content-type": "application/json", connection: "close" }).end(body)
-    })
+    installJsonClientErrors(server, { requestTimeout, headersTimeout })
     // Registered before the Effect handler, so it sees every request first.
     server.on("request", (_request: Http.IncomingMessage, response: Http.ServerResponse) => {
       responses.add(response)
