@@ -39,12 +39,21 @@ const contentTypeOf = (request: HttpServerRequest.HttpServerRequest) =>
   HttpMethod.hasBody(request.method) ? (request.headers["content-type"] ?? "application/json").toLowerCase() : ""
 
 /**
- * A saturated database pool: no connection within `DATABASE_CONNECT_TIMEOUT`. The service is
- * overloaded, not broken — answer 503 with `Retry-After` instead of a 500.
+ * The database is out of reach: no pooled connection within `DATABASE_CONNECT_TIMEOUT` (saturated or
+ * down), or the connection died under a query (server restart, killed backend). The service is
+ * degraded, not broken — answer 503 with `Retry-After` instead of a 500. A write cut this way may or may
+ * not have committed: a retry of a pay/cancel then gets its 409, an order retried with its
+ * `Idempotency-Key` its original.
  */
-export const isPoolExhausted = (defect: unknown): boolean =>
-  typeof defect === "object" && defect !== null && "_tag" in defect && defect._tag === "SqlError" &&
-  "message" in defect && typeof defect.message === "string" && defect.message.startsWith("Failed to acquire connection")
+const connectionLost =
+  /^Failed to acquire connection|^Connection error|Connection terminated|not queryable|ECONNREFUSED|ECONNRESET|terminating connection|the database system is (starting up|shutting down|in recovery mode)/
+
+export const isDatabaseUnavailable = (defect: unknown): boolean => {
+  if (typeof defect !== "object" || defect === null || !("_tag" in defect) || defect._tag !== "SqlError") return false
+  const message = "message" in defect && typeof defect.message === "string" ? defect.message : ""
+  const cause = "cause" in defect && defect.cause instanceof Error ? defect.cause.message : ""
+  return connectionLost.test(message) || connectionLost.test(cause)
+}
 
 export const databaseBusy = HttpServerResponse.unsafeJson(
   { _tag: "ServiceUnavailable", message: "the database is busy; retry shortly" },
@@ -79,9 +88,10 @@ export const MalformedJsonLive = HttpApiBuilder.middleware(
     }).pipe(Effect.catchAllDefect((defect) =>
       HttpServerError.isServerError(defect) && defect._tag === "RequestError" && defect.reason === "Decode"
         ? Effect.fail(new MalformedJson({ message: `request body is not valid JSON: ${messageOf(defect.cause)}` }))
-        : isPoolExhausted(defect)
-        ? Effect.succeed(databaseBusy)
-        : Effect.die(defect)
+        : isDatabaseUnavailable(defect)
+        ? Effect.as(Effect.logWarning("request answered 503: database unavailable", defect), databaseBusy)
+        // the client sees "internal error" only: the operator must see why
+        : Effect.zipRight(Effect.logError("request failed with a defect (500)", defect), Effect.die(defect))
     ))
 )
 

@@ -2,13 +2,49 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Database } from "@shop/database"
 import { TestDatabase } from "@shop/database/testing"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-import { call, startShop } from "./support.js"
+import { anOrder, call, sqlFor, startShop } from "./support.js"
 
 describe("readiness follows the database", () => {
+  it.scopedLive("a request whose database connection dies under it gets 503 with Retry-After, not 500", () =>
+    Effect.gen(function*() {
+      const { baseUrl, databaseUrl } = yield* startShop()
+      const sql = yield* sqlFor(databaseUrl)
+      const { body } = yield* call(baseUrl, "POST", "/v1/orders", anOrder())
+      const locked = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      const holder = yield* sql.withTransaction(
+        sql`SELECT id FROM orders WHERE id = ${body.id} FOR UPDATE`.pipe(
+          Effect.zipRight(Deferred.succeed(locked, undefined)),
+          Effect.zipRight(Deferred.await(release))
+        )
+      ).pipe(Effect.orDie, Effect.fork)
+      yield* Deferred.await(locked)
+      const pay = yield* Effect.fork(call(baseUrl, "POST", `/v1/orders/${body.id}/pay`))
+      // the pay request's backend, waiting on the row lock: kill it, as a server restart would
+      const victims = yield* sql<{ pid: number }>`
+        SELECT pid FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`.pipe(
+        Effect.orDie,
+        Effect.filterOrFail((rows) => rows.length === 1, () => "pay not waiting yet"),
+        Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.intersect(Schedule.recurs(250)))),
+        Effect.orDie
+      )
+      yield* sql`SELECT pg_terminate_backend(${victims[0].pid})`.pipe(Effect.orDie)
+      const response = yield* Fiber.join(pay)
+      assert.strictEqual(response.status, 503)
+      assert.strictEqual(response.headers.get("retry-after"), "1")
+      assert.strictEqual(response.body._tag, "ServiceUnavailable")
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(holder)
+      assert.strictEqual((yield* call(baseUrl, "POST", `/v1/orders/${body.id}/pay`)).status, 200, "the pool recovers")
+    }))
+
   it.scopedLive("/readyz turns 503 while the database refuses connections and recovers by itself", () =>
     Effect.gen(function*() {
       const { baseUrl, databaseUrl } = yield* startShop({ DATABASE_CONNECT_TIMEOUT: "1 second" })

@@ -13,6 +13,9 @@ import * as Exit from "effect/Exit"
 import * as Args from "./Args.js"
 import * as Drill from "./Drill.js"
 
+// dbfaults runs on a private PostgreSQL of its own (no DATABASE_URL, its own options): see DbFaults.ts
+if (process.argv[2] === "dbfaults") process.exit(await (await import("./DbFaults.js")).main(process.argv.slice(3)))
+
 const parsed = Args.parse(process.argv.slice(2))
 if (Either.isLeft(parsed)) {
   if (parsed.left instanceof Args.Help) {

@@ -1,0 +1,238 @@
+/**
+ * The `dbfaults` drill's traffic: the same mix as `Load.ts` (sign-ups, orders with an `Idempotency-Key`,
+ * payments, cancellations) over the same `Client.request`, but every exchange is also *timed* and
+ * tagged with the drill's current phase (which fault was under way), and a 503 with a JSON body is an
+ * acceptable answer (the database is unreachable or saturated) — retried like an unanswered request.
+ *
+ * It fills a `Load.Records` too, so the drills' invariant checker works unchanged: a 503 counts as
+ * `answered`, any other 5xx as `5xx`, a status the operation never returns as `unexpected status`.
+ */
+import type * as Http from "node:http"
+import * as Client from "./Client.js"
+import { type Op, Records, type Verdict } from "./Load.js"
+import type { Replica } from "./Processes.js"
+
+/** A request that took longer than this is a failure ("hung"): DATABASE_CONNECT_TIMEOUT + HTTP slack. */
+export const hangBoundMs = 10_000
+
+export interface Exchange {
+  readonly phase: string
+  readonly op: Op
+  /** `200`, `503`, …, or `refused`, `broken`, `timeout`. */
+  readonly outcome: string
+  readonly ms: number
+  readonly sentAt: number
+  readonly detail: string
+  readonly path: string
+  /** A sign-up's e-mail (to look up afterwards whether a 500 had committed it). */
+  readonly email?: string
+}
+
+const expected: Record<Op, ReadonlyArray<number>> = {
+  signup: [201],
+  order: [201],
+  pay: [200, 409],
+  cancel: [200, 409]
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+const randomInt = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1))
+const pickOne = <A>(items: ReadonlyArray<A>): A | undefined =>
+  items.length === 0 ? undefined : items[Math.floor(Math.random() * items.length)]
+
+export interface TimedLoad {
+  readonly records: Records
+  readonly exchanges: Array<Exchange>
+  readonly stop: () => Promise<void>
+}
+
+export const start = (options: {
+  readonly runId: string
+  readonly clients: number
+  readonly replica: () => Replica | undefined
+  readonly phase: () => string
+}): TimedLoad => {
+  const records = new Records()
+  const exchanges: Array<Exchange> = []
+  const agent: Http.Agent = Client.newAgent()
+  let stopped = false
+  let userSeq = 0
+  let orderSeq = 0
+  const pending: Array<number> = []
+  const recent: Array<number> = []
+  const emails: Array<string> = []
+
+  const send = async (
+    op: Op,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+    accept: ReadonlyArray<number> = expected[op]
+  ) => {
+    let replica = options.replica()
+    while (replica === undefined || replica.exited()) {
+      if (stopped) return undefined
+      await sleep(20)
+      replica = options.replica()
+    }
+    const sentIn = options.phase()
+    const sentAt = Date.now()
+    const outcome = await Client.request(agent, replica.port, "POST", path, body, headers)
+    const ms = Date.now() - sentAt
+    // sent in one phase, answered in another: both (e.g. in flight when PostgreSQL went down)
+    const phase = options.phase() === sentIn ? sentIn : `${sentIn} → ${options.phase()}`
+    let verdict: Verdict
+    let label: string
+    let detail = ""
+    switch (outcome._tag) {
+      case "Response":
+        label = String(outcome.status)
+        records.bump(records.statuses, `${op} ${outcome.status}`)
+        if (outcome.status === 503 && typeof outcome.json === "object" && outcome.json !== null) {
+          verdict = "answered"
+          detail = JSON.stringify(outcome.json)
+        } else if (outcome.status >= 500) {
+          verdict = "5xx"
+          detail = `${outcome.status} ${JSON.stringify(outcome.json)}`
+        } else if (!accept.includes(outcome.status)) {
+          verdict = "unexpected status"
+          detail = `${outcome.status} ${JSON.stringify(outcome.json)}`
+        } else verdict = "answered"
+        break
+      case "Refused":
+        label = "refused"
+        verdict = "refused"
+        break
+      case "Broken":
+        label = "broken"
+        verdict = "broken"
+        detail = `${outcome.code} while ${outcome.stage} (${outcome.reused ? "reused" : "new"} connection)`
+        records.bump(records.brokenKinds, detail)
+        break
+      case "Timeout":
+        label = "timeout"
+        verdict = "timeout"
+        detail = `no answer within ${Client.requestTimeoutMs} ms (${outcome.stage})`
+        break
+    }
+    if (ms > hangBoundMs && verdict === "answered") detail = `took ${ms} ms ${detail}`
+    exchanges.push({
+      phase,
+      op,
+      outcome: label,
+      ms,
+      sentAt,
+      detail,
+      path,
+      ...(op === "signup" ? { email: (body as { email: string }).email } : {})
+    })
+    records.count(op, verdict)
+    if (verdict === "5xx" || verdict === "unexpected status" || verdict === "broken" || verdict === "timeout") {
+      records.fail({
+        at: sentAt + ms,
+        sentAt,
+        op,
+        replica: `${replica.name} (pid ${replica.pid})`,
+        process: replica,
+        replicaState: `phase ${phase}`,
+        verdict,
+        detail: `POST ${path}: ${detail}`
+      })
+    }
+    return outcome
+  }
+
+  /** A 503 or no answer: the request may be re-sent (same key / body). */
+  const retryable = (outcome: Client.Outcome) => outcome._tag !== "Response" || outcome.status === 503
+
+  const signup = async () => {
+    const n = ++userSeq
+    const email = `user${n}-${options.runId}@drill.example.com`
+    const body = { name: `Drill User ${n}`, email, password: "correct horse battery" }
+    let retried = false
+    for (let attempt = 0; attempt < 10 && !stopped; attempt++) {
+      const outcome = await send("signup", "/v1/users", body, {}, retried ? [201, 409] : [201])
+      if (outcome === undefined) return
+      if (!retryable(outcome)) {
+        if (outcome._tag === "Response" && outcome.status === 201) {
+          records.signups201.add(email)
+          emails.push(email)
+        } else if (outcome._tag === "Response" && outcome.status === 409 && retried) records.signupRetry409++
+        return
+      }
+      retried = true
+      await sleep(250)
+    }
+  }
+
+  const order = async () => {
+    const n = ++orderSeq
+    const key = `${options.runId}-order-${n}`
+    const body = {
+      email: pickOne(emails) ?? `buyer${n}-${options.runId}@drill.example.com`,
+      items: Array.from({ length: randomInt(1, 3) }, (_, i) => ({
+        sku: `SKU-${randomInt(1, 50)}-${i}`,
+        quantity: randomInt(1, 3),
+        unitPriceCents: randomInt(100, 5000)
+      }))
+    }
+    records.orderKeysSent.add(key)
+    for (let attempt = 0; attempt < 10 && !stopped; attempt++) {
+      if (attempt > 0) records.orderRetries++
+      const outcome = await send("order", "/v1/orders", body, { "idempotency-key": key })
+      if (outcome === undefined) return
+      if (!retryable(outcome)) {
+        if (outcome._tag === "Response" && outcome.status === 201) {
+          const id = Number(outcome.json?.id)
+          const ids = records.orders201.get(key) ?? new Set<number>()
+          ids.add(id)
+          records.orders201.set(key, ids)
+          if (ids.size === 1 && !pending.includes(id)) {
+            pending.push(id)
+            recent.push(id)
+            if (recent.length > 200) recent.shift()
+          }
+        }
+        return
+      }
+      await sleep(250)
+    }
+  }
+
+  const pay = async () => {
+    if (pending.length === 0) return order()
+    const id = pending.splice(Math.floor(Math.random() * pending.length), 1)[0]
+    const outcome = await send("pay", `/v1/orders/${id}/pay`)
+    if (outcome !== undefined && retryable(outcome)) pending.push(id) // paid or not: a later pay says 200 or 409
+  }
+
+  const cancel = async () => {
+    const id = pickOne(recent)
+    if (id === undefined) return order()
+    const index = pending.indexOf(id)
+    if (index >= 0) pending.splice(index, 1)
+    await send("cancel", `/v1/orders/${id}/cancel`)
+  }
+
+  const loop = async () => {
+    while (!stopped) {
+      const r = Math.random()
+      if (r < 0.25) await signup()
+      else if (r < 0.6) await order()
+      else if (r < 0.9) await pay()
+      else await cancel()
+      await sleep(randomInt(2, 15))
+    }
+  }
+
+  const loops = Array.from({ length: options.clients }, () => loop())
+  return {
+    records,
+    exchanges,
+    stop: async () => {
+      stopped = true
+      await Promise.all(loops)
+      agent.destroy()
+    }
+  }
+}
