@@ -15,13 +15,10 @@
  *
  * Then quiet, the drills' invariant checker, a report; exit 1 on a broken invariant, any 5xx but a
  * 503 with a JSON body, any request slower than `hangBoundMs`, or the shop exiting.
- *
- * `@shop/database` is not a dependency of `@shop/bench` (and this drill may only add files here), so
- * `EmbeddedPostgres` is loaded from the built package (`packages/database/dist`) at run time, typed
- * by the small interface below.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as PgClient from "@effect/sql-pg/PgClient"
+import { EmbeddedPostgres } from "@shop/database"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -36,27 +33,10 @@ import * as Http from "node:http"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { fileURLToPath, pathToFileURL } from "node:url"
 import * as TimedLoad from "./DbFaultsLoad.js"
 import { carrierSimSettings, shopSettings } from "./Drill.js"
 import * as Invariants from "./Invariants.js"
 import { DrillError, type Replica, startCarrierSim, startShop } from "./Processes.js"
-
-interface PgServer {
-  readonly url: Redacted.Redacted<string>
-  readonly port: number
-  readonly pid: number
-  readonly dataDir: string
-}
-type MakePg = (options: {
-  readonly dataDir: string
-  readonly port: number
-  readonly stopTimeout?: Duration.DurationInput
-}) => Effect.Effect<PgServer, { readonly message: string }, Scope.Scope>
-
-const embeddedPostgresJs = fileURLToPath(
-  new URL("../../../../packages/database/dist/EmbeddedPostgres.js", import.meta.url)
-)
 
 const dbName = "dbfaults"
 const faultEnv: Record<string, string> = {
@@ -184,19 +164,14 @@ const run = (clients: number, command: string) =>
     )
     yield* progress(`dbfaults: ${clients} client loops; logs in ${logDir}, PostgreSQL data in ${pgDir}`)
 
-    const { make } = (yield* Effect.tryPromise({
-      try: () => import(pathToFileURL(embeddedPostgresJs).href),
-      catch: (cause) =>
-        new DrillError({ message: `cannot load ${embeddedPostgresJs} (run \`pnpm build\`): ${cause}`, cause })
-    })) as { make: MakePg }
     const port = yield* Effect.promise(freePort)
 
     // the current server's scope; closed (server stopped) at the end if it is still open
     let pgScope: Scope.CloseableScope | undefined
-    let server: PgServer | undefined
+    let server: EmbeddedPostgres.Server | undefined
     const startPg = Effect.gen(function*() {
       const scope = yield* Scope.make()
-      const started = yield* make({ dataDir: pgDir, port, stopTimeout: "10 seconds" }).pipe(
+      const started = yield* EmbeddedPostgres.make({ dataDir: pgDir, port, stopTimeout: "10 seconds" }).pipe(
         Scope.extend(scope),
         Effect.mapError((e) => new DrillError({ message: `embedded PostgreSQL: ${e.message}`, cause: e })),
         Effect.onError(() => Scope.close(scope, Exit.void))

@@ -9,6 +9,7 @@
  */
 import type * as Http from "node:http"
 import * as Client from "./Client.js"
+import * as ClientLoops from "./ClientLoops.js"
 import { type Op, Records, type Verdict } from "./Load.js"
 import type { Replica } from "./Processes.js"
 
@@ -36,9 +37,6 @@ const expected: Record<Op, ReadonlyArray<number>> = {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-const randomInt = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1))
-const pickOne = <A>(items: ReadonlyArray<A>): A | undefined =>
-  items.length === 0 ? undefined : items[Math.floor(Math.random() * items.length)]
 
 export interface TimedLoad {
   readonly records: Records
@@ -56,11 +54,6 @@ export const start = (options: {
   const exchanges: Array<Exchange> = []
   const agent: Http.Agent = Client.newAgent()
   let stopped = false
-  let userSeq = 0
-  let orderSeq = 0
-  const pending: Array<number> = []
-  const recent: Array<number> = []
-  const emails: Array<string> = []
 
   const send = async (
     op: Op,
@@ -145,93 +138,22 @@ export const start = (options: {
   /** A 503 or no answer: the request may be re-sent (same key / body). */
   const retryable = (outcome: Client.Outcome) => outcome._tag !== "Response" || outcome.status === 503
 
-  const signup = async () => {
-    const n = ++userSeq
-    const email = `user${n}-${options.runId}@drill.example.com`
-    const body = { name: `Drill User ${n}`, email, password: "correct horse battery" }
-    let retried = false
-    for (let attempt = 0; attempt < 10 && !stopped; attempt++) {
-      const outcome = await send("signup", "/v1/users", body, {}, retried ? [201, 409] : [201])
-      if (outcome === undefined) return
-      if (!retryable(outcome)) {
-        if (outcome._tag === "Response" && outcome.status === 201) {
-          records.signups201.add(email)
-          emails.push(email)
-        } else if (outcome._tag === "Response" && outcome.status === 409 && retried) records.signupRetry409++
-        return
-      }
-      retried = true
-      await sleep(250)
-    }
-  }
-
-  const order = async () => {
-    const n = ++orderSeq
-    const key = `${options.runId}-order-${n}`
-    const body = {
-      email: pickOne(emails) ?? `buyer${n}-${options.runId}@drill.example.com`,
-      items: Array.from({ length: randomInt(1, 3) }, (_, i) => ({
-        sku: `SKU-${randomInt(1, 50)}-${i}`,
-        quantity: randomInt(1, 3),
-        unitPriceCents: randomInt(100, 5000)
-      }))
-    }
-    records.orderKeysSent.add(key)
-    for (let attempt = 0; attempt < 10 && !stopped; attempt++) {
-      if (attempt > 0) records.orderRetries++
-      const outcome = await send("order", "/v1/orders", body, { "idempotency-key": key })
-      if (outcome === undefined) return
-      if (!retryable(outcome)) {
-        if (outcome._tag === "Response" && outcome.status === 201) {
-          const id = Number(outcome.json?.id)
-          const ids = records.orders201.get(key) ?? new Set<number>()
-          ids.add(id)
-          records.orders201.set(key, ids)
-          if (ids.size === 1 && !pending.includes(id)) {
-            pending.push(id)
-            recent.push(id)
-            if (recent.length > 200) recent.shift()
-          }
-        }
-        return
-      }
-      await sleep(250)
-    }
-  }
-
-  const pay = async () => {
-    if (pending.length === 0) return order()
-    const id = pending.splice(Math.floor(Math.random() * pending.length), 1)[0]
-    const outcome = await send("pay", `/v1/orders/${id}/pay`)
-    if (outcome !== undefined && retryable(outcome)) pending.push(id) // paid or not: a later pay says 200 or 409
-  }
-
-  const cancel = async () => {
-    const id = pickOne(recent)
-    if (id === undefined) return order()
-    const index = pending.indexOf(id)
-    if (index >= 0) pending.splice(index, 1)
-    await send("cancel", `/v1/orders/${id}/cancel`)
-  }
-
-  const loop = async () => {
-    while (!stopped) {
-      const r = Math.random()
-      if (r < 0.25) await signup()
-      else if (r < 0.6) await order()
-      else if (r < 0.9) await pay()
-      else await cancel()
-      await sleep(randomInt(2, 15))
-    }
-  }
-
-  const loops = Array.from({ length: options.clients }, () => loop())
+  const loops = ClientLoops.run({
+    runId: options.runId,
+    clients: options.clients,
+    records,
+    send,
+    retryable,
+    attempts: 10,
+    retryDelayMs: 250,
+    stopped: () => stopped
+  })
   return {
     records,
     exchanges,
     stop: async () => {
       stopped = true
-      await Promise.all(loops)
+      await loops
       agent.destroy()
     }
   }

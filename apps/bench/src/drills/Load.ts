@@ -9,6 +9,7 @@
  */
 import type * as Http from "node:http"
 import * as Client from "./Client.js"
+import * as ClientLoops from "./ClientLoops.js"
 import type { Replica } from "./Processes.js"
 
 export type Op = "signup" | "order" | "pay" | "cancel"
@@ -87,9 +88,6 @@ const expectedStatuses: Record<Op, ReadonlyArray<number>> = {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-const randomInt = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1))
-const pickOne = <A>(items: ReadonlyArray<A>): A | undefined =>
-  items.length === 0 ? undefined : items[Math.floor(Math.random() * items.length)]
 
 export const describeState = (replica: Replica, at: number) => {
   const exited = replica.exited()
@@ -116,12 +114,6 @@ export const start = (options: LoadOptions): Load => {
   const records = new Records()
   const agent: Http.Agent = Client.newAgent()
   let stopped = false
-  let userSeq = 0
-  let orderSeq = 0
-  /** Orders believed pending (to pay) and the most recent ones (to cancel). */
-  const pending: Array<number> = []
-  const recent: Array<number> = []
-  const emails: Array<string> = []
 
   /** A replica to talk to; waits while none is up. `undefined` once stopped. */
   const target = async (): Promise<Replica | undefined> => {
@@ -200,91 +192,22 @@ export const start = (options: LoadOptions): Load => {
     return { replica, outcome, verdict }
   }
 
-  const signup = async () => {
-    const n = ++userSeq
-    const email = `user${n}-${options.runId}@drill.example.com`
-    const body = { name: `Drill User ${n}`, email, password: "correct horse battery" }
-    let unanswered = false
-    for (let attempt = 0; attempt < 5 && !stopped; attempt++) {
-      const sent = await send("signup", "/v1/users", body, {}, unanswered ? [201, 409] : [201])
-      if (sent === undefined) return
-      if (sent.outcome._tag === "Response") {
-        if (sent.outcome.status === 201) {
-          records.signups201.add(email)
-          emails.push(email)
-        } else if (sent.outcome.status === 409 && unanswered) records.signupRetry409++
-        return
-      }
-      unanswered = true
-      await sleep(20)
-    }
-  }
-
-  const order = async () => {
-    const n = ++orderSeq
-    const key = `${options.runId}-order-${n}`
-    const body = {
-      email: pickOne(emails) ?? `buyer${n}-${options.runId}@drill.example.com`,
-      items: Array.from({ length: randomInt(1, 3) }, (_, i) => ({
-        sku: `SKU-${randomInt(1, 50)}-${i}`,
-        quantity: randomInt(1, 3),
-        unitPriceCents: randomInt(100, 5000)
-      }))
-    }
-    records.orderKeysSent.add(key)
-    for (let attempt = 0; attempt < 5 && !stopped; attempt++) {
-      if (attempt > 0) records.orderRetries++
-      const sent = await send("order", "/v1/orders", body, { "idempotency-key": key })
-      if (sent === undefined) return
-      if (sent.outcome._tag === "Response") {
-        if (sent.outcome.status === 201) {
-          const id = Number(sent.outcome.json?.id)
-          const ids = records.orders201.get(key) ?? new Set<number>()
-          ids.add(id)
-          records.orders201.set(key, ids)
-          if (attempt === 0 || ids.size === 1) {
-            pending.push(id)
-            recent.push(id)
-            if (recent.length > 200) recent.shift()
-          }
-        }
-        return
-      }
-      await sleep(20)
-    }
-  }
-
-  const pay = async () => {
-    if (pending.length === 0) return order()
-    const id = pending.splice(Math.floor(Math.random() * pending.length), 1)[0]
-    await send("pay", `/v1/orders/${id}/pay`)
-  }
-
-  const cancel = async () => {
-    const id = pickOne(recent)
-    if (id === undefined) return order()
-    const index = pending.indexOf(id)
-    if (index >= 0) pending.splice(index, 1)
-    await send("cancel", `/v1/orders/${id}/cancel`)
-  }
-
-  const loop = async () => {
-    while (!stopped) {
-      const r = Math.random()
-      if (r < 0.25) await signup()
-      else if (r < 0.6) await order()
-      else if (r < 0.9) await pay()
-      else await cancel()
-      await sleep(randomInt(2, 15))
-    }
-  }
-
-  const loops = Array.from({ length: options.clients }, () => loop())
+  const loops = ClientLoops.run({
+    runId: options.runId,
+    clients: options.clients,
+    records,
+    send: (op, path, body, headers, accept) => send(op, path, body, headers, accept).then((sent) => sent?.outcome),
+    // no answer at all (reset, refused): re-sent; any status is final
+    retryable: (outcome) => outcome._tag !== "Response",
+    attempts: 5,
+    retryDelayMs: 20,
+    stopped: () => stopped
+  })
   return {
     records,
     stop: async () => {
       stopped = true
-      await Promise.all(loops)
+      await loops
       agent.destroy()
     }
   }
