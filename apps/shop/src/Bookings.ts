@@ -17,6 +17,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { type Booking, isCarrierError } from "@shop/carrier-client"
 import { PeriodicWorker, WorkerPool } from "@shop/lifecycle"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -31,6 +32,8 @@ export interface BookingJob {
   readonly id: number
   readonly email: string
   readonly attempts: number
+  /** `Clock.currentTimeMillis` just before the claim: the lease runs until at least this + CARRIER_LEASE. */
+  readonly claimedAt: number
   readonly items: ReadonlyArray<{ readonly sku: string; readonly quantity: number }>
 }
 
@@ -49,6 +52,7 @@ export class Bookings extends Context.Tag("shop/Bookings")<Bookings, {
       const metrics = yield* Metrics
       const owner = `${Os.hostname()}:${process.pid}:${Crypto.randomBytes(3).toString("hex")}`
       const leaseMs = Duration.toMillis(config.carrierLease)
+      const renewAfterMs = Math.max(0, Math.min(leaseMs / 2, leaseMs - Duration.toMillis(config.carrierTimeout)))
       const outcome = (name: string) =>
         metrics.increment("shop_carrier_bookings_total", "Carrier bookings by outcome", { outcome: name })
 
@@ -75,7 +79,7 @@ export class Bookings extends Context.Tag("shop/Bookings")<Bookings, {
             WITH moved AS (
               UPDATE orders SET status = 'shipped', tracking_number = ${booking.trackingNumber},
                 shipment_id = ${booking.shipmentId}, lease_owner = NULL, leased_until = NULL,
-                carrier_last_error = NULL, updated_at = now()
+                carrier_attempts = ${job.attempts + 1}, carrier_last_error = NULL, updated_at = now()
               WHERE id = ${job.id} AND status = 'packed' AND lease_owner = ${owner} AND leased_until > now()
               RETURNING id)
             INSERT INTO order_events (order_id, from_status, to_status)
@@ -90,7 +94,7 @@ export class Bookings extends Context.Tag("shop/Bookings")<Bookings, {
         const giveUp = !retryable || attempts >= config.carrierMaxAttempts
         return sql`
           UPDATE orders SET carrier_last_error = ${message}, lease_owner = NULL, leased_until = NULL,
-            carrier_failed = ${giveUp},
+            carrier_attempts = ${attempts}, carrier_failed = ${giveUp},
             carrier_next_attempt_at = now() + ${giveUp ? 0 : backoffMs(attempts)} * interval '1 millisecond'
           WHERE id = ${job.id} AND lease_owner = ${owner}`.pipe(
           Effect.zipRight(outcome(giveUp ? "failed" : "retry")),
@@ -107,18 +111,23 @@ export class Bookings extends Context.Tag("shop/Bookings")<Bookings, {
       const book = (job: BookingJob) =>
         Effect.gen(function*() {
           const attempts = job.attempts + 1
-          // The lease started at claim time and the job may have waited in the queue since: renew it
-          // now, and do not call the carrier for an order this replica no longer owns.
-          const owned = yield* sql`
-            UPDATE orders SET carrier_attempts = ${attempts},
-              leased_until = now() + ${leaseMs} * interval '1 millisecond'
-            WHERE id = ${job.id} AND status = 'packed' AND lease_owner = ${owner} AND leased_until > now()
-            RETURNING id`
-          if (owned.length === 0) {
-            return yield* Effect.zipRight(
-              outcome("lease_lost"),
-              Effect.logWarning(`carrier: order ${job.id} waited past its lease; left to its next owner`)
-            )
+          // The lease started at claim time. A job that waited in the queue for less than half of it
+          // still owns the order for longer than a carrier call may take (CARRIER_TIMEOUT), so it goes
+          // straight to the carrier: one transaction per booking fewer. One that waited longer renews
+          // its lease first, and does not call the carrier for an order this replica no longer owns.
+          // (Either way the persist below re-checks the lease.)
+          const waitedMs = (yield* Clock.currentTimeMillis) - job.claimedAt
+          if (waitedMs >= renewAfterMs) {
+            const owned = yield* sql`
+              UPDATE orders SET leased_until = now() + ${leaseMs} * interval '1 millisecond'
+              WHERE id = ${job.id} AND status = 'packed' AND lease_owner = ${owner} AND leased_until > now()
+              RETURNING id`
+            if (owned.length === 0) {
+              return yield* Effect.zipRight(
+                outcome("lease_lost"),
+                Effect.logWarning(`carrier: order ${job.id} waited past its lease; left to its next owner`)
+              )
+            }
           }
           const booked = yield* Effect.tryPromise({
             try: (signal) =>
@@ -144,40 +153,58 @@ export class Bookings extends Context.Tag("shop/Bookings")<Bookings, {
           )
         }).pipe(Effect.orDie, Effect.withSpan("Bookings.book", { attributes: { orderId: job.id } }))
 
-      // A finished booking frees a slot: wake the dispatcher (created below) instead of waiting for its interval.
+      // A finished booking frees a slot: once the queue is down to half a round, wake the dispatcher
+      // (created below) instead of waiting for its interval. Not after every booking: each claim is a
+      // transaction, and claiming ~N/2 at a time keeps the workers fed for a fraction of the cost.
       const wake: { dispatcher?: PeriodicWorker.PeriodicWorker } = {}
+      const wakeWhenLow: Effect.Effect<void> = Effect.suspend(() =>
+        Effect.flatMap(
+          pool.stats,
+          (stats) =>
+            stats.queued <= config.carrierConcurrency / 2 && wake.dispatcher ? wake.dispatcher.trigger : Effect.void
+        )
+      )
       const pool = yield* WorkerPool.make({
         name: "carrier",
         concurrency: config.carrierConcurrency,
         capacity: config.carrierConcurrency,
-        process: (job: BookingJob) => Effect.zipRight(book(job), wake.dispatcher?.trigger ?? Effect.void),
+        process: (job: BookingJob) => Effect.zipRight(book(job), wakeWhenLow),
         onShutdown: "release",
         onRelease: release,
         shutdownTimeout: config.carrierShutdownTimeout,
         describe: (job) => `order ${job.id}`
       })
 
+      // One statement: the lease and the orders' lines in one round trip.
       const claim = (limit: number) =>
         Effect.gen(function*() {
-          const rows = yield* sql<{ id: string; email: string; carrierAttempts: number }>`
-            UPDATE orders SET lease_owner = ${owner}, leased_until = now() + ${leaseMs} * interval '1 millisecond'
-            WHERE id IN (
-              SELECT id FROM orders
-              WHERE status = 'packed' AND NOT carrier_failed
-                AND (leased_until IS NULL OR leased_until < now())
-                AND (carrier_next_attempt_at IS NULL OR carrier_next_attempt_at <= now())
-              ORDER BY id LIMIT ${limit}
-              FOR UPDATE SKIP LOCKED)
-            RETURNING id, email, carrier_attempts`
-          if (rows.length === 0) return []
-          const items = yield* sql<{ orderId: string; sku: string; quantity: number }>`
-            SELECT order_id, sku, quantity FROM order_items
-            WHERE ${sql.in("order_id", rows.map((row) => row.id))} ORDER BY order_id, line`
+          const claimedAt = yield* Clock.currentTimeMillis
+          const rows = yield* sql<{
+            id: string
+            email: string
+            carrierAttempts: number
+            items: ReadonlyArray<{ sku: string; quantity: number }>
+          }>`
+            WITH claimed AS (
+              UPDATE orders SET lease_owner = ${owner}, leased_until = now() + ${leaseMs} * interval '1 millisecond'
+              WHERE id IN (
+                SELECT id FROM orders
+                WHERE status = 'packed' AND NOT carrier_failed
+                  AND (leased_until IS NULL OR leased_until < now())
+                  AND (carrier_next_attempt_at IS NULL OR carrier_next_attempt_at <= now())
+                ORDER BY id LIMIT ${limit}
+                FOR UPDATE SKIP LOCKED)
+              RETURNING id, email, carrier_attempts)
+            SELECT c.id, c.email, c.carrier_attempts,
+              (SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity) ORDER BY i.line)
+               FROM order_items i WHERE i.order_id = c.id) AS items
+            FROM claimed c ORDER BY c.id`
           return rows.map((row): BookingJob => ({
             id: Number(row.id),
             email: row.email,
             attempts: row.carrierAttempts,
-            items: items.filter((item) => item.orderId === row.id).map(({ quantity, sku }) => ({ sku, quantity }))
+            claimedAt,
+            items: row.items ?? []
           }))
         })
 

@@ -117,6 +117,46 @@ describe("carrier integration", () => {
   )
 
   it.scopedLive(
+    "a booking that waited in the queue past half its lease renews it first, and one whose lease was taken never reaches the carrier",
+    () =>
+      Effect.gen(function*() {
+        const carrier = yield* sharedCarrier({ latency: "1500 millis", jitter: "0 millis" })
+        const shop = yield* startShop({
+          CARRIER_URL: carrier.url,
+          CARRIER_CONCURRENCY: "1",
+          // a job may go straight to the carrier for min(lease / 2, lease - timeout) = 1 s after its claim
+          CARRIER_LEASE: "10 seconds",
+          CARRIER_TIMEOUT: "9 seconds",
+          CARRIER_DISPATCH_INTERVAL: "20 millis"
+        })
+        const sql = Context.get(shop.context, SqlClient.SqlClient)
+        const { owner, pool } = Context.get(shop.context, Bookings)
+        const [first, second] = yield* placeAndPay(shop.baseUrl, 2)
+        // packed together, so one claim takes both: the second waits a whole booking (1.5 s) in the queue
+        yield* sql`UPDATE orders SET status = 'packed' WHERE id IN (${first}, ${second})`.pipe(Effect.orDie)
+        yield* eventually(pool.stats, (s) => s.inFlight === 1 && s.queued === 1, "one booking in flight, one queued")
+        // another replica takes the queued order's lease (as if ours had expired)
+        const taken = yield* sql`
+          UPDATE orders SET lease_owner = 'another-replica', leased_until = now() + interval '1 hour'
+          WHERE id = ${second} AND lease_owner = ${owner} RETURNING id`.pipe(Effect.orDie)
+        assert.strictEqual(taken.length, 1, "the queued order was claimed by this shop")
+
+        yield* eventually(
+          Effect.sync(() => shop.logs.some((line) => line.includes(`order ${second} waited past its lease`))),
+          (seen) => seen,
+          "the stale job gave the order up"
+        )
+        const stats = yield* carrier.stats
+        assert.deepStrictEqual(stats.bookingsByKey, { [`order-${first}`]: 1 }, "only the fresh job called the carrier")
+        assert.strictEqual(
+          yield* count(sql, `SELECT count(*) AS n FROM orders WHERE id = ${first} AND status = 'shipped'`),
+          1
+        )
+      }),
+    30_000
+  )
+
+  it.scopedLive(
     "failures retry with backoff, give up visibly after CARRIER_MAX_ATTEMPTS, and an operator can retry",
     () =>
       Effect.gen(function*() {

@@ -1,6 +1,6 @@
 /**
  * The real-process tests run `node apps/shop/dist/main.js`, exactly what production runs. Build it
- * (incrementally) once per test run so they never test a stale build.
+ * (incrementally) and bundle it once per test run so they never test a stale build.
  */
 import * as ChildProcess from "node:child_process"
 import * as Path from "node:path"
@@ -12,6 +12,10 @@ export default function setup() {
     "-b",
     "tsconfig.build.json"
   ], {
+    cwd: root,
+    stdio: "inherit"
+  })
+  ChildProcess.execFileSync(process.execPath, [Path.join(root, "apps/shop/scripts/bundle.mjs")], {
     cwd: root,
     stdio: "inherit"
   })
