@@ -5,7 +5,9 @@ export default mergeConfig(
   shared,
   defineProject({
     test: {
-      name: "@shop/bench"
+      name: "@shop/bench",
+      // one PostgreSQL server for the run (inject("databaseUrl")); the shop built and bundled (peers.test)
+      globalSetup: ["../../packages/database/src/globalSetup.ts", "../shop/test/globalSetup.ts"]
     }
   })
 )

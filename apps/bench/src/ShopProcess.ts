@@ -55,6 +55,8 @@ export interface StartOptions {
   readonly onLine?: ((line: string, receivedAt: number) => void) | undefined
   /** Copy the output to our stderr, prefixed with the name (default). `false`: `onLine` decides. */
   readonly echo?: boolean | undefined
+  /** What `node` runs (default {@link mainJs}): a peer of the shop (`peers/Peers.ts`) starts the same way. */
+  readonly script?: string | undefined
 }
 
 export const freePort: Effect.Effect<number, BenchError> = Effect.async((resume) => {
@@ -90,8 +92,9 @@ export const rssOf = (pid: number): Effect.Effect<Option.Option<number>> =>
 export const start = Effect.fn("ShopProcess.start")(function*(
   options: StartOptions
 ): Effect.fn.Return<ShopProcess, BenchError, Scope.Scope> {
-  if (!Fs.existsSync(mainJs)) {
-    return yield* new BenchError({ message: `${mainJs} does not exist: run \`pnpm build\` first` })
+  const script = options.script ?? mainJs
+  if (!Fs.existsSync(script)) {
+    return yield* new BenchError({ message: `${script} does not exist: run \`pnpm build\` first` })
   }
   const port = yield* freePort
   const baseUrl = `http://127.0.0.1:${port}`
@@ -100,7 +103,7 @@ export const start = Effect.fn("ShopProcess.start")(function*(
 
   const child = yield* Effect.acquireRelease(
     Effect.sync(() => {
-      const child = ChildProcess.spawn(process.execPath, [mainJs], {
+      const child = ChildProcess.spawn(process.execPath, [script], {
         cwd: options.cwd,
         env: { ...options.env, PORT: String(port), HOST: "127.0.0.1" },
         stdio: ["ignore", "pipe", "pipe"]
@@ -140,7 +143,7 @@ export const start = Effect.fn("ShopProcess.start")(function*(
   const spawnedAt = Date.now()
   if (child.pid === undefined) {
     yield* Deferred.await(exited)
-    return yield* new BenchError({ message: `cannot spawn ${process.execPath} ${mainJs}` })
+    return yield* new BenchError({ message: `cannot spawn ${process.execPath} ${script}` })
   }
   const pid = child.pid
 

