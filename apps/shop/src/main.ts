@@ -11,12 +11,19 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import { ShopLive } from "./ShopLive.js"
 
-/** `LOG_FORMAT` (`pretty` | `json`) and `LOG_LEVEL` (`all` … `off`, default `info`). */
+/** `LOG_FORMAT` (`pretty` | `json`), `LOG_LEVEL` (`all` … `off`, default `info`), `TRACING` (default false). */
 const LoggerLive = Layer.unwrapEffect(
   Effect.gen(function*() {
     const format = yield* Config.literal("pretty", "json")("LOG_FORMAT").pipe(Config.withDefault("pretty"))
     const level = yield* Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info))
-    return Layer.merge(format === "json" ? Logger.json : Logger.pretty, Logger.minimumLogLevel(level))
+    const tracing = yield* Config.boolean("TRACING").pipe(Config.withDefault(false))
+    return Layer.mergeAll(
+      format === "json" ? Logger.json : Logger.pretty,
+      Logger.minimumLogLevel(level),
+      // No tracer is exported anywhere (add an OpenTelemetry layer to do so, then turn this on): the
+      // spans the HTTP server and the SQL client open per request and per statement are pure cost.
+      Layer.setTracerEnabled(tracing)
+    )
   }).pipe(Effect.orDie)
 )
 

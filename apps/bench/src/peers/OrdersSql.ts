@@ -11,21 +11,32 @@ import type { CreateOrder, Order, OrderWithEvents } from "@shop/domain/Order"
 import { pathToFileURL } from "node:url"
 import pg from "pg"
 
-// The texts `@effect/sql-pg` sends for the shop's tagged templates (whitespace aside), printed with `.compile()`.
+// The statements of the shop's `Orders` (`@effect/sql-pg` sends the same texts, whitespace aside): one
+// round trip per read, the lines and events aggregated as JSON; one statement per insert.
+const itemsJson = `COALESCE((
+  SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity, 'unitPriceCents', i.unit_price_cents)
+                  ORDER BY i.line)
+  FROM order_items i WHERE i.order_id = o.id), '[]'::json)`
+const eventsJson = `COALESCE((
+  SELECT json_agg(json_build_object('from', e.from_status, 'to', e.to_status,
+                                    'atMs', floor(extract(epoch FROM e.at) * 1000)) ORDER BY e.at, e.id)
+  FROM order_events e WHERE e.order_id = o.id), '[]'::json)`
 const Sql = {
-  orderIdByKey: "SELECT id FROM orders WHERE idempotency_key = $1",
-  orderById: "SELECT * FROM orders WHERE id = $1",
-  // `sql.in("order_id", [id])` quotes the column
-  itemsOf: `SELECT order_id, sku, quantity, unit_price_cents FROM order_items WHERE "order_id" IN ($1)
-            ORDER BY order_id, line`,
-  insertOrder: `INSERT INTO orders (email, status, total_cents, idempotency_key) VALUES ($1, 'pending', $2, $3)
-                ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`,
-  // `sql.insert(lines)`: one multi-row INSERT, the key names snake_cased and quoted
-  insertItems: (lines: number) =>
-    `INSERT INTO order_items ("order_id","line","sku","quantity","unit_price_cents") VALUES ` +
-    Array.from({ length: lines }, (_, i) => `($${i * 5 + 1},$${i * 5 + 2},$${i * 5 + 3},$${i * 5 + 4},$${i * 5 + 5})`)
-      .join(","),
-  eventsOf: "SELECT from_status, to_status, at FROM order_events WHERE order_id = $1 ORDER BY at, id"
+  orderByKey: `SELECT o.*, ${itemsJson} AS items FROM orders o WHERE o.idempotency_key = $1`,
+  orderWithEvents: `SELECT o.*, ${itemsJson} AS items, ${eventsJson} AS events FROM orders o WHERE o.id = $1`,
+  insertOrder: `
+    WITH created AS (
+      INSERT INTO orders (email, status, total_cents, idempotency_key)
+      VALUES ($1, 'pending', $2, $3)
+      ON CONFLICT (idempotency_key) DO NOTHING
+      RETURNING *
+    ), lines AS (
+      INSERT INTO order_items (order_id, line, sku, quantity, unit_price_cents)
+      SELECT created.id, l.line, l.sku, l.quantity, l.unit_price_cents
+      FROM created, ROWS FROM (json_to_recordset($4::json)
+        AS (sku text, quantity int, unit_price_cents bigint)) WITH ORDINALITY AS l(sku, quantity, unit_price_cents, line)
+    )
+    SELECT * FROM created`
 }
 
 /** The shop's input rules (`packages/domain/src/Order.ts`, `Email.ts`); the peers' test checks them against it. */
@@ -95,18 +106,16 @@ const toOrder = (row: OrderRow, items: ReadonlyArray<Item>): OrderJson => ({
   updatedAt: row.updated_at.toISOString()
 })
 
-/** `SELECT *` then the items: the shop's `loadRow`, two round trips. */
-const loadRow = async (pool: pg.Pool, id: number) => {
-  const [row] = (await pool.query<OrderRow>(Sql.orderById, [id])).rows
-  if (row === undefined) return undefined
-  const items = await pool.query<{ sku: string; quantity: number; unit_price_cents: string }>(Sql.itemsOf, [id])
-  const order = toOrder(row, items.rows.map((i) => ({ ...i, unitPriceCents: Number(i.unit_price_cents) })))
-  return { row, order }
+type Status = OrderJson["status"]
+interface LoadedRow extends OrderRow {
+  readonly items: ReadonlyArray<Item>
+  readonly events?: ReadonlyArray<{ readonly from: Status; readonly to: Status; readonly atMs: number | string }>
 }
 
+/** The shop's `byKey`: one round trip. */
 const byKey = async (pool: pg.Pool, key: string) => {
-  const [row] = (await pool.query<{ id: string }>(Sql.orderIdByKey, [key])).rows
-  return row === undefined ? undefined : (await loadRow(pool, Number(row.id)))?.order
+  const [row] = (await pool.query<LoadedRow>(Sql.orderByKey, [key])).rows
+  return row === undefined ? undefined : toOrder(row, row.items)
 }
 
 const sameRequest = (order: OrderJson, input: Input) =>
@@ -124,28 +133,15 @@ const replay = (key: string, input: Input, order: OrderJson): Reply =>
     })
   }
 
-/** BEGIN, the order, its items, COMMIT on one pooled connection: the shop's `sql.withTransaction`. */
+/** The shop's `insert`: one statement (atomic by itself), the lines as one JSON parameter. */
 const insert = async (pool: pg.Pool, input: Input, key: string | undefined) => {
-  const client = await pool.connect()
-  let broken: Error | undefined
-  try {
-    await client.query("BEGIN")
-    // the shop's `totalCents` (`@shop/domain/Order`), inlined: the peers do not load Effect
-    const total = input.items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0)
-    const [row] = (await client.query<OrderRow>(Sql.insertOrder, [input.email, total, key ?? null])).rows
-    if (row !== undefined) {
-      const values = input.items.flatMap((item, i) => [row.id, i + 1, item.sku, item.quantity, item.unitPriceCents])
-      await client.query(Sql.insertItems(input.items.length), values)
-    }
-    await client.query("COMMIT")
-    return row === undefined ? undefined : toOrder(row, input.items) // undefined: a concurrent request with the key won
-  } catch (cause) {
-    // a connection that cannot even roll back must not go back into the pool
-    await client.query("ROLLBACK").catch((rollbackFailed: Error) => broken = rollbackFailed)
-    throw cause
-  } finally {
-    client.release(broken)
-  }
+  // the shop's `totalCents` (`@shop/domain/Order`), inlined: the peers do not load Effect
+  const total = input.items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0)
+  const lines = JSON.stringify(
+    input.items.map((item) => ({ sku: item.sku, quantity: item.quantity, unit_price_cents: item.unitPriceCents }))
+  )
+  const [row] = (await pool.query<OrderRow>(Sql.insertOrder, [input.email, total, key ?? null, lines])).rows
+  return row === undefined ? undefined : toOrder(row, input.items) // undefined: a concurrent request with the key won
 }
 
 /** `Orders.create`: with a key, look it up first and replay; without one, the transaction alone. */
@@ -159,18 +155,15 @@ export const createOrder = async (pool: pg.Pool, input: Input, key: string | und
   return replay(key!, input, (await byKey(pool, key!))!)
 }
 
-/** `Orders.get`: order, items, events, one after the other (three round trips, no transaction). */
+/** `Orders.get`: the order, its items and events in one round trip. */
 export const getOrder = async (pool: pg.Pool, id: number): Promise<Reply> => {
-  const loaded = await loadRow(pool, id)
-  if (loaded === undefined) {
+  const [row] = (await pool.query<LoadedRow>(Sql.orderWithEvents, [id])).rows
+  if (row === undefined) {
     return { status: 404, body: errorBody("OrderNotFound", `order ${id} does not exist`, { id }) }
   }
-  const { order, row } = loaded
-  type Status = OrderJson["status"]
-  const events = await pool.query<{ from_status: Status; to_status: Status; at: Date }>(Sql.eventsOf, [id])
   const body: OrderWithEventsJson = {
-    ...order,
-    events: events.rows.map((e) => ({ from: e.from_status, to: e.to_status, at: e.at.toISOString() })),
+    ...toOrder(row, row.items),
+    events: (row.events ?? []).map((e) => ({ from: e.from, to: e.to, at: new Date(Number(e.atMs)).toISOString() })),
     carrier: {
       attempts: row.carrier_attempts,
       shipmentId: row.shipment_id,
