@@ -1,8 +1,8 @@
 /**
  * Booking packed orders with the carrier: a dispatcher claims orders with a lease and offers them
- * to a WorkerPool; a worker books the shipment (idempotency key derived from the order id) and, in
- * one transaction, stores the tracking number and moves the order to `shipped` — only if this
- * replica still holds the lease.
+ * to a WorkerPool; a worker books the shipment (idempotency key derived from the order id), then the
+ * tracking number is stored and the order moved to `shipped` — only if this replica still holds the
+ * lease — in one statement with the other bookings that finished meanwhile (BookingStore).
  *
  * Failures are retried with capped exponential backoff and jitter (a durable `carrier_next_attempt_at`,
  * not an in-memory sleep); after `CARRIER_MAX_ATTEMPTS`, or a refusal, the order is marked failed
@@ -24,6 +24,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Crypto from "node:crypto"
 import * as Os from "node:os"
+import * as BookingStore from "./BookingStore.js"
 import { Carrier } from "./Carrier.js"
 import { Metrics } from "./Metrics.js"
 import { ShopConfig } from "./ShopConfig.js"
@@ -71,22 +72,11 @@ export class Bookings extends Context.Tag("shop/Bookings")<Bookings, {
           Effect.orDie
         )
 
-      // One statement (so one round trip and its own transaction): the order moves to shipped and its
-      // event is written only if this replica still holds the lease.
+      // Written in batches with the other bookings that finish meanwhile (BookingStore); created before
+      // the pool, so it is released after it.
+      const bookingStore = yield* BookingStore.make({ owner, maxBatch: config.carrierConcurrency })
       const persistBooked = (job: BookingJob, booking: Booking) =>
-        Effect.map(
-          sql`
-            WITH moved AS (
-              UPDATE orders SET status = 'shipped', tracking_number = ${booking.trackingNumber},
-                shipment_id = ${booking.shipmentId}, lease_owner = NULL, leased_until = NULL,
-                carrier_attempts = ${job.attempts + 1}, carrier_last_error = NULL, updated_at = now()
-              WHERE id = ${job.id} AND status = 'packed' AND lease_owner = ${owner} AND leased_until > now()
-              RETURNING id)
-            INSERT INTO order_events (order_id, from_status, to_status)
-            SELECT id, 'packed', 'shipped' FROM moved
-            RETURNING order_id`,
-          (rows) => rows.length > 0
-        )
+        bookingStore.store({ id: job.id, attempts: job.attempts + 1, booking })
 
       const persistFailure = (job: BookingJob, attempts: number, error: unknown) => {
         const retryable = isCarrierError(error) ? error.retryable : true
