@@ -47,7 +47,7 @@ const urlFor = (url: Redacted.Redacted, database: string) => {
 }
 
 /** The server part of a URL, without credentials, for printing. */
-const hostOf = (url: Redacted.Redacted) => {
+export const hostOf = (url: Redacted.Redacted) => {
   const parsed = new URL(Redacted.value(url))
   return `${parsed.hostname}:${parsed.port || "5432"}`
 }
@@ -135,12 +135,14 @@ const embedded = Effect.gen(function*() {
 })
 
 /**
- * The external server when `DATABASE_URL` is set and answers; otherwise (with a warning when it was set
- * but failed) the embedded one.
+ * `external(url)` when `DATABASE_URL` is set and that works; otherwise (with a warning when it was set
+ * but failed) `embedded`.
  */
-export const acquire = (
-  databaseUrl: Option.Option<Redacted.Redacted>
-): Effect.Effect<Target, BenchError, Scope.Scope> =>
+export const externalOrEmbedded = <A>(
+  databaseUrl: Option.Option<Redacted.Redacted>,
+  external: (url: Redacted.Redacted) => Effect.Effect<A, BenchError, Scope.Scope>,
+  embedded: Effect.Effect<A, BenchError, Scope.Scope>
+): Effect.Effect<A, BenchError, Scope.Scope> =>
   Option.match(databaseUrl, {
     onNone: () => embedded,
     onSome: (url) =>
@@ -148,10 +150,15 @@ export const acquire = (
         Effect.catchAll((error) =>
           Effect.zipRight(
             Effect.sync(() =>
-              console.warn(`DATABASE_URL is set but unusable (${error.message}); using the embedded server instead`)
+              console.warn(`DATABASE_URL is set but unusable (${error.message}); using an embedded server instead`)
             ),
             embedded
           )
         )
       )
   })
+
+/** The external server when `DATABASE_URL` is set and answers; otherwise the shop's embedded one. */
+export const acquire = (
+  databaseUrl: Option.Option<Redacted.Redacted>
+): Effect.Effect<Target, BenchError, Scope.Scope> => externalOrEmbedded(databaseUrl, external, embedded)

@@ -4,11 +4,10 @@
  * `Config` exactly once.
  */
 import * as Config from "effect/Config"
-import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Util from "node:util"
+import * as Flags from "./Flags.js"
 
 export interface BenchOptions {
   /** Admin URL of an external server; `None` lets the shop start its embedded PostgreSQL. */
@@ -45,20 +44,25 @@ export const phases = ["http", "fulfillment", "carrier"] as const
 export type Phase = typeof phases[number]
 
 /** `"10 seconds"`, `"500 millis"`, or a bare number of seconds (`10`). */
-const duration = (name: string, fallback: Duration.DurationInput) =>
+export const duration = (name: string, fallback: Duration.DurationInput) =>
   Config.duration(name).pipe(
     Config.orElse(() => Config.map(Config.number(name), Duration.seconds)),
     Config.withDefault(Duration.decode(fallback))
   )
 
-const positive = (name: string, fallback: number) =>
+export const positive = (name: string, fallback: number) =>
   Config.integer(name).pipe(
     Config.withDefault(fallback),
     Config.validate({ message: "must be a positive integer", validation: (n) => n > 0 })
   )
 
+/** An admin URL; exported-but-empty means "unset", as it does for the shop. */
+export const databaseUrl: Config.Config<Option.Option<Redacted.Redacted>> = Config.option(
+  Config.redacted("DATABASE_URL")
+).pipe(Config.map(Option.filter((url) => Redacted.value(url).trim() !== "")))
+
 export const config: Config.Config<BenchOptions> = Config.all({
-  databaseUrl: Config.option(Config.redacted("DATABASE_URL")),
+  databaseUrl,
   duration: duration("BENCH_DURATION", "10 seconds"),
   warmup: duration("BENCH_WARMUP", "3 seconds"),
   connections: positive("BENCH_CONNECTIONS", 50),
@@ -87,13 +91,7 @@ export const config: Config.Config<BenchOptions> = Config.all({
   carrierOrders: positive("BENCH_CARRIER_ORDERS", 3000),
   carrierShutdownLatency: duration("BENCH_CARRIER_SHUTDOWN_LATENCY", "1 second"),
   carrierTimeout: duration("BENCH_CARRIER_TIMEOUT", "3 minutes")
-}).pipe(
-  // an exported-but-empty DATABASE_URL means "unset", as it does for the shop
-  Config.map((options) => ({
-    ...options,
-    databaseUrl: Option.filter(options.databaseUrl, (url) => Redacted.value(url).trim() !== "")
-  }))
-)
+})
 
 const flags = {
   duration: "BENCH_DURATION",
@@ -144,25 +142,4 @@ Durations: "10 seconds", "500 millis", or a number of seconds.
 `
 
 /** Parses `argv`; `help` when `--help` was given. Unknown flags throw (`node:util` parseArgs). */
-export const parseFlags = (
-  argv: ReadonlyArray<string>
-): { readonly help: boolean; readonly provider: ConfigProvider.ConfigProvider } => {
-  const { values } = Util.parseArgs({
-    args: [...argv],
-    options: {
-      help: { type: "boolean", short: "h" },
-      ...Object.fromEntries(Object.keys(flags).map((flag) => [flag, { type: "string" as const }]))
-    },
-    strict: true,
-    allowPositionals: false
-  })
-  const fromFlags = new Map<string, string>()
-  for (const [flag, key] of Object.entries(flags)) {
-    const value = (values as Record<string, string | boolean | undefined>)[flag]
-    if (typeof value === "string") fromFlags.set(key, value)
-  }
-  return {
-    help: values.help === true,
-    provider: ConfigProvider.fromMap(fromFlags).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()))
-  }
-}
+export const parseFlags = (argv: ReadonlyArray<string>): Flags.Parsed => Flags.parse(argv, flags)

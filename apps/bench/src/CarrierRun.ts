@@ -27,6 +27,7 @@ import { BenchError } from "./BenchError.js"
 import * as CarrierSimProcess from "./CarrierSimProcess.js"
 import * as CpuUsage from "./CpuUsage.js"
 import { int, ms, type Row } from "./Report.js"
+import * as ShopMetrics from "./ShopMetrics.js"
 import * as ShopProcess from "./ShopProcess.js"
 
 export interface CarrierOptions {
@@ -47,6 +48,18 @@ export interface Outcome {
   readonly failures: ReadonlyArray<string>
 }
 
+export interface ThroughputOutcome extends Outcome {
+  /** Bookings/s from the seed's commit to the last order shipped, and the ideal N/L. */
+  readonly perSecond: number
+  readonly ideal: number
+}
+
+export interface ShutdownOutcome extends Outcome {
+  /** SIGTERM → exit, and the slowest in-flight booking + {@link shutdownAllowanceMs}: the target. */
+  readonly tookMs: number
+  readonly allowedMs: number
+}
+
 /** The target of the issue: bookings/s ≥ 90% of N/L. */
 export const throughputTarget = 0.9
 /** The target of the issue: SIGTERM → exit ≤ the slowest in-flight booking + 100 ms. */
@@ -60,12 +73,6 @@ export const withApplicationName = (url: Redacted.Redacted, name: string): strin
   parsed.searchParams.set("application_name", name)
   return parsed.toString()
 }
-
-/** A counter or gauge from a Prometheus text body, summed over its label sets; 0 when absent. */
-export const metric = (text: string, name: string): number =>
-  text.split("\n")
-    .filter((line) => line.split(/[{ ]/)[0] === name)
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0)
 
 /** `shop_carrier_bookings_total` by outcome. */
 export const bookingOutcomes = (text: string): Record<string, number> =>
@@ -202,20 +209,10 @@ const schedDelta = (before: ReadonlyMap<number, Sched>, after: ReadonlyMap<numbe
 // ---------------------------------------------------------------------------------------------------
 // 1. throughput
 
-export interface ThroughputResult {
-  readonly elapsed: Duration.Duration
-  readonly perSecond: number
-  readonly ideal: number
-  readonly steady: Option.Option<{ readonly perSecond: number; readonly from: number; readonly to: number }>
-  readonly samples: { readonly pending: number; readonly inFlight: number; readonly queued: number }
-  readonly busy: { readonly mean: number; readonly saturated: number; readonly sessions: number }
-  readonly cpu: string
-}
-
 export const throughput = (
   sql: PgClient.PgClient,
   options: CarrierOptions
-): Effect.Effect<Outcome, BenchError> =>
+): Effect.Effect<ThroughputOutcome, BenchError> =>
   Effect.scoped(Effect.gen(function*() {
     const n = options.carrierConcurrency
     const latency = options.carrierLatency
@@ -250,7 +247,7 @@ export const throughput = (
       `carrier throughput: N=${n}, L=${ms(latency)}, ${int(count)} packed orders, ideal N/L = ${int(ideal)}/s…`
     )
 
-    const metricsText = Effect.map(CarrierSimProcess.get(`${shop.baseUrl}/metrics`), (r) => r.body)
+    const metricsText = ShopMetrics.scrape(shop.baseUrl)
     const sessions = Effect.map(
       sql<{ active: number; io: number; tx: number; sessions: number; xacts: number }>`
         SELECT (SELECT xact_commit + xact_rollback FROM pg_stat_database
@@ -278,8 +275,8 @@ export const throughput = (
       samples.push({
         at: Date.now(),
         pending: stats.requests.pending,
-        inFlight: metric(text, "shop_carrier_pool_in_flight"),
-        queued: metric(text, "shop_carrier_pool_queued"),
+        inFlight: ShopMetrics.metric(text, "shop_carrier_pool_in_flight"),
+        queued: ShopMetrics.metric(text, "shop_carrier_pool_queued"),
         active: db.active,
         ioWait: db.io,
         inTransaction: db.tx,
@@ -512,7 +509,7 @@ export const throughput = (
         config: "kill -TERM <pid> after the run"
       }
     ]
-    return { rows, failures }
+    return { rows, failures, perSecond, ideal }
   })).pipe(
     Effect.catchTag("SqlError", (cause) => new BenchError({ message: `carrier throughput: ${cause.message}`, cause }))
   )
@@ -551,7 +548,7 @@ const pollWindow = <A, E, R>(
 export const shutdown = (
   sql: PgClient.PgClient,
   options: CarrierOptions
-): Effect.Effect<Outcome, BenchError> =>
+): Effect.Effect<ShutdownOutcome, BenchError> =>
   Effect.scoped(Effect.gen(function*() {
     const n = options.carrierConcurrency
     const latency = options.carrierShutdownLatency
@@ -598,9 +595,9 @@ export const shutdown = (
           }
         })
     })
-    const gauges = Effect.map(CarrierSimProcess.get(`${shop.baseUrl}/metrics`), ({ body }) => ({
-      inFlight: metric(body, "shop_carrier_pool_in_flight"),
-      queued: metric(body, "shop_carrier_pool_queued")
+    const gauges = Effect.map(ShopMetrics.scrape(shop.baseUrl), (body) => ({
+      inFlight: ShopMetrics.metric(body, "shop_carrier_pool_in_flight"),
+      queued: ShopMetrics.metric(body, "shop_carrier_pool_queued")
     }))
 
     // 2·N: the dispatcher claims up to 2·N, so N wait out the latency and N wait in the pool's queue
@@ -795,7 +792,9 @@ export const shutdown = (
           config: "orders in SQL, simulator /v1/stats"
         }
       ],
-      failures
+      failures,
+      tookMs: took,
+      allowedMs: allowed
     }
   })).pipe(
     Effect.catchTag("SqlError", (cause) => new BenchError({ message: `carrier SIGTERM: ${cause.message}`, cause }))

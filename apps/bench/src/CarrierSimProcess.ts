@@ -11,10 +11,10 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
-import * as Http from "node:http"
 import * as Readline from "node:readline"
 import { fileURLToPath } from "node:url"
 import { BenchError } from "./BenchError.js"
+import { get } from "./HttpGet.js"
 
 /** The simulator's build output, relative to this file (`apps/bench/{src,dist}` → `apps/carrier-sim/dist`). */
 export const mainJs = fileURLToPath(new URL("../../carrier-sim/dist/main.js", import.meta.url))
@@ -38,24 +38,6 @@ export interface CarrierSimProcess {
   readonly url: string
   readonly stats: Effect.Effect<Stats, BenchError>
 }
-
-/**
- * `GET url` on a connection of its own (`agent: false`, so no idle keep-alive socket is left open
- * against a process we are about to stop); the status and the body.
- */
-export const get = (url: string, timeout: Duration.DurationInput = "5 seconds") =>
-  Effect.async<{ readonly status: number; readonly body: string }, BenchError>((resume) => {
-    const request = Http.get(url, { agent: false, timeout: Duration.toMillis(timeout) }, (response) => {
-      let body = ""
-      response.setEncoding("utf8")
-      response.on("data", (chunk: string) => (body += chunk))
-      response.on("error", (cause) => resume(Effect.fail(new BenchError({ message: `GET ${url}: ${cause}`, cause }))))
-      response.on("end", () => resume(Effect.succeed({ status: response.statusCode ?? 0, body })))
-    })
-    request.on("timeout", () => request.destroy(new Error(`no answer within ${Duration.format(timeout)}`)))
-    request.on("error", (cause) => resume(Effect.fail(new BenchError({ message: `GET ${url}: ${cause}`, cause }))))
-    return Effect.sync(() => request.destroy())
-  })
 
 export interface StartOptions {
   readonly name: string

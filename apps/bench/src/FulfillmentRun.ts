@@ -9,6 +9,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { BenchError } from "./BenchError.js"
 import { int, ms, type Row, shutdownRow } from "./Report.js"
+import * as ShopMetrics from "./ShopMetrics.js"
 import * as ShopProcess from "./ShopProcess.js"
 
 export interface FulfillmentResult {
@@ -21,16 +22,17 @@ export interface FulfillmentResult {
 }
 
 /**
- * N paid orders with 1–3 lines each (500 cents per line) in one transaction; returns their id range.
- * `ANALYZE` inside the transaction counts its own new rows, so the planner knows, deterministically,
- * how many orders are waiting when the worker first sees them (as autovacuum would, eventually).
+ * N orders in `status` (default `paid`) with 1–3 lines each (500 cents per line) in one transaction;
+ * returns their id range. `ANALYZE` inside the transaction counts its own new rows, so the planner
+ * knows, deterministically, how many orders are waiting when the worker first sees them (as autovacuum
+ * would, eventually).
  */
-export const seedPaid = (sql: PgClient.PgClient, count: number) =>
+export const seedOrders = (sql: PgClient.PgClient, count: number, status: "paid" | "pending" = "paid") =>
   sql.withTransaction(Effect.zipLeft(
     sql<{ first: string; last: string }>`
       WITH o AS (
         INSERT INTO orders (email, status, total_cents)
-        SELECT 'fulfil' || g || '@bench.example', 'paid', 500 * (1 + g % 3)
+        SELECT 'fulfil' || g || '@bench.example', ${status}, 500 * (1 + g % 3)
         FROM generate_series(1, ${count}) AS g
         RETURNING id, total_cents
       ), lines AS (
@@ -40,6 +42,9 @@ export const seedPaid = (sql: PgClient.PgClient, count: number) =>
       SELECT min(id)::text AS first, max(id)::text AS last FROM o`,
     sql`ANALYZE orders`
   )).pipe(Effect.map(([row]) => ({ first: Number(row.first), last: Number(row.last) })))
+
+/** {@link seedOrders} of `paid` orders: what the fulfillment worker picks up. */
+export const seedPaid = (sql: PgClient.PgClient, count: number) => seedOrders(sql, count, "paid")
 
 /**
  * N `delivered` orders (no lines), in one statement: the finished orders a long-lived shop has, all
@@ -119,42 +124,79 @@ export interface PhaseOptions {
   /** The shop's environment, `DATABASE_URL` included. */
   readonly env: Readonly<Record<string, string | undefined>>
   readonly cwd: string
+  /**
+   * Shop processes on the database, all with the same batch (default 1). Replicas need no leader: each
+   * tick claims with `FOR UPDATE SKIP LOCKED`, so they take disjoint orders.
+   */
+  readonly replicas?: number | undefined
+}
+
+export interface PhaseOutcome {
+  readonly rows: ReadonlyArray<Row>
+  readonly failures: ReadonlyArray<string>
+  readonly result: FulfillmentResult
+  /** Transitions each replica made (its `shop_fulfillment_transitions_total`), in start order; empty if unread. */
+  readonly perReplica: ReadonlyArray<number>
 }
 
 /**
- * One more shop process with `FULFILLMENT_BATCH=batch` on the same database, one {@link run}, then
- * SIGTERM → exit of that shop (idle by then).
+ * `replicas` more shop processes with `FULFILLMENT_BATCH=batch` on the same database, one {@link run}
+ * (the clock from the seed's commit until none is paid or picking, every order packed exactly once),
+ * then SIGTERM → exit of each of those shops (idle by then).
  */
 export const phase = (
   sql: PgClient.PgClient,
   options: PhaseOptions
-): Effect.Effect<{ readonly rows: ReadonlyArray<Row>; readonly failures: ReadonlyArray<string> }, BenchError> =>
+): Effect.Effect<PhaseOutcome, BenchError> =>
   Effect.scoped(Effect.gen(function*() {
-    const name = `shop-batch-${options.batch}`
+    const replicas = options.replicas ?? 1
+    const label = `FULFILLMENT_BATCH=${options.batch}${replicas > 1 ? `, ${replicas} replicas` : ""}`
     const interval = `${Duration.toMillis(options.interval)} millis`
-    const shop = yield* ShopProcess.start({
-      name,
-      cwd: options.cwd,
-      env: { ...options.env, FULFILLMENT_BATCH: String(options.batch), FULFILLMENT_INTERVAL: interval },
-      readyTimeout: options.readyTimeout
-    })
-    console.log(`fulfillment, FULFILLMENT_BATCH=${options.batch}: ${int(options.orders)} paid orders…`)
-    const result = yield* run(sql, options)
-    console.log(
-      `fulfillment, FULFILLMENT_BATCH=${options.batch}: ${int(result.transitions)} transitions in ` +
-        `${ms(result.elapsed)} = ${int(result.transitionsPerSecond)}/s (the insert took ${ms(result.seeded)})`
+    const names = Array.from(
+      { length: replicas },
+      (_, i) => `shop-batch-${options.batch}${replicas > 1 ? `-r${i + 1}` : ""}`
     )
-    const stopped = yield* shop.terminate(Duration.seconds(30))
+    const shops = yield* Effect.forEach(names, (name) =>
+      ShopProcess.start({
+        name,
+        cwd: options.cwd,
+        env: { ...options.env, FULFILLMENT_BATCH: String(options.batch), FULFILLMENT_INTERVAL: interval },
+        readyTimeout: options.readyTimeout
+      }), { concurrency: "unbounded" })
+    console.log(`fulfillment, ${label}: ${int(options.orders)} paid orders…`)
+    const result = yield* run(sql, options)
+    // who did what: cheap, and only a detail (a failed scrape leaves it out)
+    const perReplica = yield* Effect.forEach(
+      shops,
+      (shop) =>
+        Effect.map(ShopMetrics.scrape(shop.baseUrl), (text) =>
+          ShopMetrics.metric(text, "shop_fulfillment_transitions_total"))
+    ).pipe(Effect.orElseSucceed((): ReadonlyArray<number> => []))
+    const split = replicas > 1 && perReplica.length === replicas
+      ? `; per replica ${
+        perReplica.map((n) => `${int(n)} (${((100 * n) / result.transitions).toFixed(0)}%)`).join(" / ")
+      }`
+      : ""
+    console.log(
+      `fulfillment, ${label}: ${int(result.transitions)} transitions in ` +
+        `${ms(result.elapsed)} = ${int(result.transitionsPerSecond)}/s (the insert took ${ms(result.seeded)})${split}`
+    )
+    const stopped = yield* Effect.forEach(shops, (shop) =>
+      shop.terminate(Duration.seconds(30)))
     return {
       rows: [
         {
-          figure: `fulfillment transitions/s, FULFILLMENT_BATCH=${options.batch}`,
-          value: `${int(result.transitionsPerSecond)} (${int(result.transitions)} in ${ms(result.elapsed)})`,
+          figure: `fulfillment transitions/s, ${label}`,
+          value: `${int(result.transitionsPerSecond)} (${int(result.transitions)} in ${ms(result.elapsed)})${split}`,
           config: `${int(options.orders)} paid orders in one INSERT, FULFILLMENT_INTERVAL=${interval}, ` +
-            `a second shop process`
+            (replicas > 1 ? `${replicas} more shop processes` : "a second shop process")
         },
-        shutdownRow(`SIGTERM → exit, ${name}`, stopped)
+        ...stopped.map((exit, i) => shutdownRow(`SIGTERM → exit, ${names[i]}`, exit))
       ],
-      failures: stopped.code === 0 ? [] : [`${name} exited with ${stopped.code ?? stopped.signal}`]
+      failures: stopped.flatMap((exit, i) =>
+        exit.code === 0 ? [] : [`${names[i]} exited with ${exit.code ?? exit.signal}`]
+      ),
+      result,
+      perReplica
     }
   }))

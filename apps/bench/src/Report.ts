@@ -25,13 +25,16 @@ export const int = (n: number): string => Math.round(n).toLocaleString("en-US")
 
 const escape = (cell: string) => cell.replaceAll("|", "\\|")
 
-export const markdown = (rows: ReadonlyArray<Row>): string => {
-  const header = ["figure", "value", "command/config"]
-  const cells = rows.map((row) => [row.figure, row.value, row.config].map(escape))
+/** A markdown table with aligned columns; pipes inside cells are escaped. */
+export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
+  const cells = rows.map((row) => row.map(escape))
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)))
   const line = (cols: ReadonlyArray<string>) => `| ${cols.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`
   return [line(header), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`, ...cells.map(line)].join("\n")
 }
+
+export const markdown = (rows: ReadonlyArray<Row>): string =>
+  table(["figure", "value", "command/config"], rows.map((row) => [row.figure, row.value, row.config]))
 
 /** SIGTERM → exit of an idle shop; its exit code is part of the figure. */
 export const shutdownRow = (figure: string, exit: Exited & { readonly took: Duration.Duration }): Row => ({

@@ -13,6 +13,7 @@ import * as Net from "node:net"
 import * as Readline from "node:readline"
 import { fileURLToPath } from "node:url"
 import { BenchError } from "./BenchError.js"
+import * as HttpGet from "./HttpGet.js"
 
 /**
  * The shop's build output, found relative to this file (`apps/bench/{src,dist}` → `apps/shop/dist`);
@@ -147,8 +148,10 @@ export const start = Effect.fn("ShopProcess.start")(function*(
   }
   const pid = child.pid
 
-  const probe = Effect.tryPromise(() => fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(1000) })).pipe(
-    Effect.flatMap((response) => Effect.promise(() => response.arrayBuffer()).pipe(Effect.as(response.status === 200))),
+  // a connection per probe, closed after the answer: a kept-alive one would still be open at a SIGTERM
+  // right after the start, and the shop's shutdown would wait out its idle grace for it
+  const probe = HttpGet.get(`${baseUrl}/readyz`, "1 second").pipe(
+    Effect.map((response) => response.status === 200),
     Effect.orElseSucceed(() => false)
   )
   const waitReady = Effect.gen(function*() {

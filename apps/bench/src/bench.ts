@@ -12,11 +12,8 @@
  *    resource is scoped: children, temp dirs and the bench database are removed on success, failure
  *    and Ctrl-C alike.
  */
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -24,6 +21,7 @@ import * as BenchDatabase from "./BenchDatabase.js"
 import { BenchError } from "./BenchError.js"
 import * as BenchOptions from "./BenchOptions.js"
 import * as CarrierRun from "./CarrierRun.js"
+import * as Cli from "./Cli.js"
 import * as FulfillmentRun from "./FulfillmentRun.js"
 import * as HttpPhase from "./HttpPhase.js"
 import { int, markdown, mb, ms, type Row, shutdownRow } from "./Report.js"
@@ -138,30 +136,4 @@ const program = (argv: ReadonlyArray<string>) =>
     if (failures.length > 0) return yield* new BenchError({ message: `checks failed:\n${failures.join("\n")}` })
   }).pipe(Effect.scoped)
 
-const reportFailure = (cause: Cause.Cause<BenchError>) =>
-  Effect.sync(() =>
-    console.error(`bench failed: ${
-      Option.match(Cause.failureOption(cause), {
-        onSome: (error) => error.message,
-        onNone: () => Cause.pretty(cause)
-      })
-    }`)
-  )
-
-const argv = process.argv.slice(2)
-let flags: ReturnType<typeof BenchOptions.parseFlags>
-try {
-  flags = BenchOptions.parseFlags(argv)
-} catch (error) {
-  console.error(`${error instanceof Error ? error.message : String(error)}\n\n${BenchOptions.usage}`)
-  process.exit(2)
-}
-
-if (flags.help) {
-  console.log(BenchOptions.usage)
-} else {
-  NodeRuntime.runMain(
-    program(argv).pipe(Effect.tapErrorCause(reportFailure), Effect.withConfigProvider(flags.provider)),
-    { disableErrorReporting: true }
-  )
-}
+Cli.main({ name: "bench", usage: BenchOptions.usage, parseFlags: BenchOptions.parseFlags, program })

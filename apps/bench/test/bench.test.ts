@@ -11,6 +11,7 @@ import * as CarrierRun from "../src/CarrierRun.js"
 import * as CpuUsage from "../src/CpuUsage.js"
 import * as HttpLoad from "../src/HttpLoad.js"
 import * as Report from "../src/Report.js"
+import * as ShopMetrics from "../src/ShopMetrics.js"
 
 describe("bench", () => {
   it("POST bodies are valid CreateOrder payloads with 1–3 lines", () => {
@@ -88,8 +89,8 @@ describe("bench", () => {
       "shop_carrier_bookings_total{outcome=\"shipped\"} 30",
       "shop_carrier_bookings_total{outcome=\"released\"} 2"
     ].join("\n")
-    assert.strictEqual(CarrierRun.metric(text, "shop_carrier_pool_in_flight"), 32)
-    assert.strictEqual(CarrierRun.metric(text, "shop_carrier_bookings_total"), 32)
+    assert.strictEqual(ShopMetrics.metric(text, "shop_carrier_pool_in_flight"), 32)
+    assert.strictEqual(ShopMetrics.metric(text, "shop_carrier_bookings_total"), 32)
     assert.deepStrictEqual(CarrierRun.bookingOutcomes(text), { shipped: 30, released: 2 })
 
     const line = CarrierRun.parseLogLine(

@@ -41,6 +41,8 @@ export interface Options {
   readonly clients: number
   /** Script B runs once per batch size. */
   readonly batches: ReadonlyArray<number>
+  /** Whether script A runs first (default `true`); the tick's limit alone needs only B. */
+  readonly one?: boolean | undefined
   /** At least this many orders are seeded (FulfillmentRun's 20,000). */
   readonly orders: number
   /**
@@ -195,7 +197,7 @@ export const runScript = (
     Effect.catchTag("SqlError", (cause) => new BenchError({ message: `pgbench ${script}: ${cause.message}`, cause }))
   )
 
-/** Script A, then B once per batch size, on one fresh database (emptied before each). */
+/** Script A (unless `one` is `false`), then B once per batch size, on one fresh database (emptied before each). */
 export const run = (
   adminUrl: Redacted.Redacted,
   options: Options
@@ -203,7 +205,7 @@ export const run = (
   Effect.scoped(Effect.gen(function*() {
     const db = yield* PeerRun.freshDatabase(adminUrl, "pgbench")
     const dir = yield* BenchDatabase.tempDir("shop-pgbench-")
-    const results: Array<ScriptResult> = [yield* runScript(db, dir, "A", 1, options)]
+    const results: Array<ScriptResult> = options.one === false ? [] : [yield* runScript(db, dir, "A", 1, options)]
     for (const batch of options.batches) results.push(yield* runScript(db, dir, "B", batch, options))
     return results
   }))

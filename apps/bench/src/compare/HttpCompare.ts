@@ -1,0 +1,160 @@
+/**
+ * Rows 1–3: `GET /v1/orders/{id}` and `POST /v1/orders` on the shop, the Fastify peer and the bare
+ * `node:http` peer, each a process of its own on a fresh database holding the same 2,000 orders
+ * (ids 1–2,000, inserted by SQL before it starts); GETs rotate over them. The machine is noisy, so
+ * the stacks take turns — per round and endpoint: shop, Fastify, bare — and the median of the rounds
+ * is reported. Every process's RSS is sampled every 100 ms from its start to the end of the rounds.
+ */
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import { BenchError } from "../BenchError.js"
+import * as FulfillmentRun from "../FulfillmentRun.js"
+import * as HttpLoad from "../HttpLoad.js"
+import * as PeerRun from "../peers/PeerRun.js"
+import { int, mb, ms, table } from "../Report.js"
+import * as ShopProcess from "../ShopProcess.js"
+import * as Section from "./Section.js"
+import * as Stacks from "./Stacks.js"
+import * as Table from "./Table.js"
+import * as Verdict from "./Verdict.js"
+
+export type Endpoint = "GET" | "POST"
+
+export interface HttpOptions extends Section.Setup {
+  readonly rounds: number
+  readonly duration: Duration.Duration
+  readonly warmup: Duration.Duration
+  readonly connections: number
+  readonly endpoints: ReadonlyArray<Endpoint>
+  /** Which of rows 1–3 to show. */
+  readonly show: { readonly get: boolean; readonly post: boolean; readonly rss: boolean }
+}
+
+export const seededOrders = 2000
+/** The RSS target of the issue, in MB. */
+export const rssLimitMb = 150
+
+const title = (endpoint: Endpoint) => (endpoint === "GET" ? "GET /v1/orders/{id}" : "POST /v1/orders")
+
+export const run = (options: HttpOptions): Effect.Effect<Section.Section, BenchError> =>
+  Effect.scoped(Effect.gen(function*() {
+    const failures: Array<string> = []
+    const running = yield* Effect.forEach(Stacks.http, (stack) =>
+      Effect.gen(function*() {
+        const db = yield* PeerRun.freshDatabase(options.adminUrl, `http_${stack.key}`, 1)
+        const { first, last } = yield* FulfillmentRun.seedOrders(db.sql, seededOrders, "pending").pipe(
+          Effect.mapError((cause) => new BenchError({ message: `seeding ${stack.name}: ${cause.message}`, cause }))
+        )
+        const server = yield* ShopProcess.start({
+          name: stack.key,
+          script: stack.script,
+          cwd: options.cwd,
+          env: { ...options.env, DATABASE_URL: Redacted.value(db.url) },
+          readyTimeout: options.readyTimeout
+        })
+        console.log(`${stack.name} (pid ${server.pid}) ready in ${ms(server.startToReady)}`)
+        const atReady = Option.getOrElse(yield* server.rss, () => 0)
+        let peak = atReady
+        const sampler = yield* Effect.fork(Effect.repeat(
+          Effect.tap(server.rss, (rss) => Effect.sync(() => peak = Math.max(peak, Option.getOrElse(rss, () => 0)))),
+          Schedule.spaced("100 millis")
+        ))
+        const ids = Array.from({ length: last - first + 1 }, (_, i) => first + i)
+        return { stack, server, ids, sampler, atReady, peak: () => peak }
+      }))
+
+    const results = new Map<string, Array<HttpLoad.LoadResult>>()
+    const key = (endpoint: Endpoint, stack: Stacks.Key) => `${endpoint} ${stack}`
+    const roundLines: Array<ReadonlyArray<string>> = []
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const endpoint of options.endpoints) {
+        const cells: Array<string> = []
+        for (const { ids, server, stack } of running) {
+          const load: HttpLoad.LoadOptions = { ...options, baseUrl: server.baseUrl }
+          const request = endpoint === "GET" ? HttpLoad.getOrders(ids) : HttpLoad.createOrders()
+          const label = `round ${round}/${options.rounds}, ${stack.name}, ${title(endpoint)}`
+          yield* HttpLoad.warmUp(label, load, request)
+          const result = yield* HttpLoad.measure(label, load, request)
+          const list = results.get(key(endpoint, stack.key)) ?? []
+          list.push(result)
+          results.set(key(endpoint, stack.key), list)
+          if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+            failures.push(
+              `${label}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts (${result.statuses})`
+            )
+          }
+          cells.push(`${int(result.requestsPerSecond)} req/s, p99 ${result.p99} ms`)
+        }
+        console.log(
+          `round ${round}, ${title(endpoint)}: ${cells.map((c, i) => `${Stacks.http[i].name} ${c}`).join("; ")}`
+        )
+        roundLines.push([String(round), title(endpoint), ...cells])
+      }
+    }
+    for (const { sampler } of running) yield* Fiber.interrupt(sampler)
+    for (const { server, stack } of running) {
+      const exited = yield* server.terminate("30 seconds")
+      if (exited.code !== 0) failures.push(`${stack.name} exited with ${exited.code ?? exited.signal} on SIGTERM`)
+    }
+
+    const med = (endpoint: Endpoint, stack: Stacks.Key, pick: (r: HttpLoad.LoadResult) => number) =>
+      Verdict.median((results.get(key(endpoint, stack)) ?? []).map(pick))
+    const rps = (n: number) => `${int(n)} req/s`
+    const millis = (n: number) => `${int(n)} ms`
+    const conditions = `${options.connections} connections, median of ${options.rounds}`
+    const lines: Array<Table.Line> = []
+    const endpointLines = (endpoint: Endpoint, vsBare: Verdict.Goal | undefined) => [
+      Table.versus({
+        figure: `${title(endpoint)} req/s (${conditions})`,
+        ours: med(endpoint, "shop", (r) => r.requestsPerSecond),
+        peer: med(endpoint, "fastify", (r) => r.requestsPerSecond),
+        peerName: "Fastify",
+        format: rps,
+        goal: Verdict.atLeastTimes(0.9)
+      }),
+      Table.versus({
+        figure: `${title(endpoint)} req/s vs bare node:http + pg`,
+        ours: med(endpoint, "shop", (r) => r.requestsPerSecond),
+        peer: med(endpoint, "bare", (r) => r.requestsPerSecond),
+        peerName: "bare",
+        format: rps,
+        goal: vsBare
+      }),
+      Table.versus({
+        figure: `${title(endpoint)} latency p99`,
+        ours: med(endpoint, "shop", (r) => r.p99),
+        peer: med(endpoint, "fastify", (r) => r.p99),
+        peerName: "Fastify",
+        format: millis,
+        goal: Verdict.atMostTimes(1.5)
+      })
+    ]
+    if (options.show.get && options.endpoints.includes("GET")) {
+      lines.push(...endpointLines("GET", Verdict.atLeastTimes(0.75)))
+    }
+    // against bare node the POST row is context: the issue sets no target for it
+    if (options.show.post && options.endpoints.includes("POST")) lines.push(...endpointLines("POST", undefined))
+    if (options.show.rss) {
+      const peak = (stack: Stacks.Key) => running.find((r) => r.stack.key === stack)?.peak() ?? 0
+      lines.push(Table.bounded({
+        figure: `peak RSS during the HTTP load runs (shop at ready: ${mb(running[0].atReady)})`,
+        ours: peak("shop") / 1024 / 1024,
+        context: `Fastify ${mb(peak("fastify"))}, bare ${mb(peak("bare"))}`,
+        format: (n) => `${n.toFixed(0)} MB`,
+        goal: Verdict.atMost(rssLimitMb, "MB")
+      }))
+    }
+    const rounds = table(["round", "endpoint", ...Stacks.http.map((s) => s.name)], roundLines)
+    return {
+      lines,
+      failures,
+      notes: [
+        `HTTP rounds (autocannon, ${options.connections} connections, ${ms(options.warmup)} warm-up + ` +
+        `${ms(options.duration)} measured each; req/s is the mean of the per-second samples):\n\n${rounds}`
+      ]
+    }
+  }))
