@@ -43,7 +43,9 @@ export interface RunningCarrierSim {
   readonly close: () => Promise<void>
 }
 
-const embedded = { port: 0, host: "127.0.0.1" }
+// Embedded, the simulator stops after everything of its host that calls it: an idle connection left
+// then is the host's own (its SDK's keep-alive pool), so there is nothing to wait for.
+const embedded = { port: 0, host: "127.0.0.1", idleGrace: 0 }
 
 const urlOf = (host: string | undefined, port: number) => {
   const name = host === undefined || host === "0.0.0.0" || host === "::" ? "localhost" : host

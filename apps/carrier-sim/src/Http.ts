@@ -55,6 +55,7 @@ export const HttpLive = (settings: Settings) =>
     Layer.provideMerge(GracefulHttp.layer({
       port: settings.port,
       host: settings.host,
-      drainTimeout: settings.drainTimeout
+      drainTimeout: settings.drainTimeout,
+      idleGrace: settings.idleGrace
     }))
   )

@@ -22,6 +22,11 @@ export interface Options {
   readonly deliveredAfter?: Duration.DurationInput | undefined
   /** In-flight requests may take this long to finish once shutdown begins. Default 5 seconds. */
   readonly drainTimeout?: Duration.DurationInput | undefined
+  /**
+   * Once the listener closed, idle keep-alive connections get this long for a request already sent.
+   * Default 250 millis standalone; 0 embedded, where the host's own clients have stopped by then.
+   */
+  readonly idleGrace?: Duration.DurationInput | undefined
 }
 
 export interface Settings {
@@ -33,6 +38,7 @@ export interface Settings {
   readonly inTransitAfter: Duration.Duration
   readonly deliveredAfter: Duration.Duration
   readonly drainTimeout: Duration.Duration
+  readonly idleGrace: Duration.Duration
 }
 
 /** Throws a `RangeError` outside 0..1 (options are a programmer's input, not the environment). */
@@ -41,7 +47,10 @@ export const validateFailureRate = (rate: number): number => {
   return rate
 }
 
-export const resolve = (options: Options, defaults: { readonly port: number; readonly host?: string }): Settings => ({
+export const resolve = (
+  options: Options,
+  defaults: { readonly port: number; readonly host?: string; readonly idleGrace?: Duration.DurationInput }
+): Settings => ({
   port: options.port ?? defaults.port,
   host: options.host ?? defaults.host,
   latency: Duration.decode(options.latency ?? "200 millis"),
@@ -49,7 +58,8 @@ export const resolve = (options: Options, defaults: { readonly port: number; rea
   failureRate: validateFailureRate(options.failureRate ?? 0),
   inTransitAfter: Duration.decode(options.inTransitAfter ?? "300 millis"),
   deliveredAfter: Duration.decode(options.deliveredAfter ?? "600 millis"),
-  drainTimeout: Duration.decode(options.drainTimeout ?? "5 seconds")
+  drainTimeout: Duration.decode(options.drainTimeout ?? "5 seconds"),
+  idleGrace: Duration.decode(options.idleGrace ?? defaults.idleGrace ?? "250 millis")
 })
 
 const duration = (name: string, fallback: Duration.DurationInput) =>

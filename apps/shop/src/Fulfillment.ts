@@ -3,6 +3,7 @@
  * orders (`FOR UPDATE SKIP LOCKED`, so replicas take disjoint orders with no leader), advances each
  * one step and writes one `order_events` row per transition.
  *
+ * A tick that moved orders is followed by the next one at once; the interval only paces an idle worker.
  * A tick commits or rolls back as a whole: shutdown never cuts it (PeriodicWorker), and its own
  * `statement_timeout` (plus an abort a second later) bounds it.
  */
@@ -66,12 +67,20 @@ export class Fulfillment extends Context.Tag("shop/Fulfillment")<Fulfillment, {
         Effect.withSpan("Fulfillment.tick")
       )
 
+      // A tick that moved anything runs the next one at once instead of after the interval: more may be
+      // waiting (a full batch, or the orders it just moved, whose next step is due). A backlog drains at
+      // the database's pace; the interval only paces an idle worker (one empty tick ends the run).
+      const wake: { worker?: PeriodicWorker.PeriodicWorker } = {}
       const worker = yield* PeriodicWorker.make({
         name: "fulfillment",
         interval: config.fulfillmentInterval,
-        tick,
+        tick: Effect.tap(
+          tick,
+          (moved) => moved > 0 && wake.worker ? wake.worker.trigger : Effect.void
+        ),
         tickTimeout: Duration.sum(config.fulfillmentStatementTimeout, Duration.seconds(1))
       })
+      wake.worker = worker
       return { tick, worker }
     })
   )

@@ -5,6 +5,7 @@ import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Schedule from "effect/Schedule"
 import * as Fs from "node:fs"
 import { Fulfillment, steps } from "../src/Fulfillment.js"
 import { Outbox } from "../src/Outbox.js"
@@ -46,6 +47,25 @@ describe("fulfillment worker", () => {
       assert.strictEqual(yield* tick, 0)
       assert.deepStrictEqual(yield* statuses(sql), { cancelled: 1, packed: 4, pending: 1 })
       assert.strictEqual(yield* eventCount(sql), 8)
+    }))
+
+  it.scopedLive("after a tick that moved orders the next runs at once: a backlog drains without waiting for the interval", () =>
+    Effect.gen(function*() {
+      // the interval is an hour: only the back-to-back ticks can move all of them
+      const { context } = yield* startShop({ FULFILLMENT_BATCH: "10" })
+      const sql = Context.get(context, SqlClient.SqlClient)
+      const { worker } = Context.get(context, Fulfillment)
+      yield* insertOrders(sql, 35, "paid")
+      yield* worker.trigger
+      const drained = yield* statuses(sql).pipe(
+        Effect.filterOrFail(
+          (s) => s.packed === 35,
+          (s) => new Error(`the backlog did not drain: ${JSON.stringify(s)}`)
+        ),
+        Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.upTo("10 seconds")))
+      )
+      assert.deepStrictEqual(drained, { packed: 35 })
+      assert.strictEqual(yield* eventCount(sql), 70)
     }))
 
   it.scopedLive("concurrent ticks (as from two replicas) claim disjoint orders: no transition twice", () =>
