@@ -164,7 +164,8 @@ export const start = Effect.fn("ShopProcess.start")(function*(
         })
       }
       if (yield* probe) return
-      yield* Effect.sleep(Duration.millis(50))
+      // every 10 ms: the start → ready figure is read to this precision (a refused connect costs nothing)
+      yield* Effect.sleep(Duration.millis(10))
     }
   })
   yield* waitReady.pipe(
