@@ -2,6 +2,7 @@
  * The process entry point: `node apps/shop/dist/main.js`. Run it directly (PID 1 in a container),
  * not through a package-manager wrapper, so SIGTERM reaches Node.
  */
+import "./v8Flags.js" // first: before anything compiles WebAssembly
 import { Launch } from "@shop/lifecycle"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
