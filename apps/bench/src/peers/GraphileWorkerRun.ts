@@ -160,10 +160,7 @@ export const run = (adminUrl: Redacted.Redacted, options: Options): Effect.Effec
           SELECT ROW('pick', json_build_object('orderId', id), NULL, NULL, NULL, NULL, NULL, NULL)::graphile_worker.job_spec
           FROM generate_series(${first}::bigint, ${last}::bigint) AS id
         ))`)
-    const t0 = Date.now()
-    yield* Effect.raceFirst(PeerRun.awaitPacked(db.sql, range, options.timeout), Deferred.await(jobFailed))
-    const elapsed = Date.now() - t0
-    yield* PeerRun.verifyPacked(db.sql, range)
+    const elapsed = yield* PeerRun.timeUntilPacked(db.sql, range, options.timeout, Deferred.await(jobFailed))
     return PeerRun.result({
       peer: "graphile-worker 0.18.0",
       orders: options.orders,

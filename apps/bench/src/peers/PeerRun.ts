@@ -168,6 +168,24 @@ export const verifyPacked = (sql: PgClient.PgClient, range: Range): Effect.Effec
     }
   }).pipe(Effect.catchTag("SqlError", (cause) => new BenchError({ message: `check: ${cause.message}`, cause })))
 
+/**
+ * The measured part of a job-queue run, from just after the seed's commit: until every order of `range`
+ * is packed (or `failed`, the peer's first failed job, ends the run), then the check. The elapsed ms.
+ */
+export const timeUntilPacked = (
+  sql: PgClient.PgClient,
+  range: Range,
+  timeout: Duration.DurationInput,
+  failed: Effect.Effect<never, BenchError>
+): Effect.Effect<number, BenchError> =>
+  Effect.gen(function*() {
+    const t0 = Date.now()
+    yield* Effect.raceFirst(awaitPacked(sql, range, timeout), failed)
+    const elapsed = Date.now() - t0
+    yield* verifyPacked(sql, range)
+    return elapsed
+  })
+
 export const result = (
   fields: Omit<PeerResult, "transitionsPerSecond" | "seconds">,
   elapsedMs: number

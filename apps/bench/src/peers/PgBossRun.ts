@@ -143,10 +143,7 @@ export const run = (adminUrl: Redacted.Redacted, options: Options): Effect.Effec
             catch: (cause) => new BenchError({ message: `pg-boss insert: ${String(cause)}`, cause })
           }))
     )
-    const t0 = Date.now()
-    yield* Effect.raceFirst(PeerRun.awaitPacked(db.sql, range, options.timeout), Deferred.await(failed))
-    const elapsed = Date.now() - t0
-    yield* PeerRun.verifyPacked(db.sql, range)
+    const elapsed = yield* PeerRun.timeUntilPacked(db.sql, range, options.timeout, Deferred.await(failed))
     return PeerRun.result({
       peer: "pg-boss 12.35.0",
       orders: options.orders,
