@@ -67,20 +67,15 @@ export class Fulfillment extends Context.Tag("shop/Fulfillment")<Fulfillment, {
         Effect.withSpan("Fulfillment.tick")
       )
 
-      // A tick that moved anything runs the next one at once instead of after the interval: more may be
-      // waiting (a full batch, or the orders it just moved, whose next step is due). A backlog drains at
-      // the database's pace; the interval only paces an idle worker (one empty tick ends the run).
-      const wake: { worker?: PeriodicWorker.PeriodicWorker } = {}
       const worker = yield* PeriodicWorker.make({
         name: "fulfillment",
         interval: config.fulfillmentInterval,
-        tick: Effect.tap(
-          tick,
-          (moved) => moved > 0 && wake.worker ? wake.worker.trigger : Effect.void
-        ),
+        tick,
+        // a tick that moved anything runs the next at once: more may be waiting (a full batch, or the
+        // orders it just moved, whose next step is due); one empty tick ends the run
+        again: (moved) => moved > 0,
         tickTimeout: Duration.sum(config.fulfillmentStatementTimeout, Duration.seconds(1))
       })
-      wake.worker = worker
       return { tick, worker }
     })
   )

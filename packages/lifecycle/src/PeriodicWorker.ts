@@ -19,10 +19,16 @@ import { Lifecycle } from "./Lifecycle.js"
 /**
  * @since 0.1.0
  */
-export interface Options<E, R> {
+export interface Options<A, E, R> {
   readonly name: string
   readonly interval: Duration.DurationInput
-  readonly tick: Effect.Effect<unknown, E, R>
+  readonly tick: Effect.Effect<A, E, R>
+  /**
+   * Whether a tick's result means more work is waiting: then the next tick runs at once instead of
+   * after `interval` (a backlog drains at the tick's pace; the interval only paces an idle loop).
+   * Default: never.
+   */
+  readonly again?: ((result: A) => boolean) | undefined
   /**
    * Aborts (interrupts) a tick that runs longer than this, so a stuck tick cannot hold up shutdown
    * forever. The tick must itself be interruptible for that to work (`sql.withTransaction` rolls back).
@@ -61,14 +67,16 @@ class TickTimeout {
  *
  * @since 0.1.0
  */
-export const make = <E, R>(options: Options<E, R>): Effect.Effect<PeriodicWorker, never, Scope.Scope | Lifecycle | R> =>
+export const make = <A, E, R>(
+  options: Options<A, E, R>
+): Effect.Effect<PeriodicWorker, never, Scope.Scope | Lifecycle | R> =>
   Effect.gen(function*() {
     const lifecycle = yield* Lifecycle
     const interval = Duration.decode(options.interval)
     const wake = yield* Queue.sliding<void>(1)
     const stats = { ticks: 0, failures: 0, timeouts: 0 }
 
-    const timed: Effect.Effect<unknown, E | TickTimeout, R> = options.tickTimeout === undefined
+    const timed: Effect.Effect<A, E | TickTimeout, R> = options.tickTimeout === undefined
       ? options.tick
       : Effect.timeoutFail(Effect.interruptible(options.tick), {
         duration: options.tickTimeout,
@@ -79,7 +87,11 @@ export const make = <E, R>(options: Options<E, R>): Effect.Effect<PeriodicWorker
       // Shutdown waits for the tick; only the tick's own timeout (inside) can interrupt it.
       Effect.uninterruptible,
       Effect.matchCauseEffect({
-        onSuccess: () => Effect.sync(() => stats.ticks++),
+        onSuccess: (result) =>
+          Effect.sync(() => {
+            stats.ticks++
+            return options.again?.(result) ?? false
+          }),
         onFailure: (cause) =>
           Effect.gen(function*() {
             stats.ticks++
@@ -93,6 +105,7 @@ export const make = <E, R>(options: Options<E, R>): Effect.Effect<PeriodicWorker
             } else {
               yield* Effect.logError(`worker ${options.name}: tick failed`, cause)
             }
+            return false
           })
       })
     )
@@ -102,8 +115,7 @@ export const make = <E, R>(options: Options<E, R>): Effect.Effect<PeriodicWorker
     const loop = Effect.gen(function*() {
       if (options.runOnStart === false) yield* waitForNext
       while (yield* lifecycle.isRunning) {
-        yield* tick
-        yield* waitForNext
+        if (!(yield* tick)) yield* waitForNext
       }
     }).pipe(Effect.annotateLogs("worker", options.name))
 
@@ -127,5 +139,5 @@ export const make = <E, R>(options: Options<E, R>): Effect.Effect<PeriodicWorker
  *
  * @since 0.1.0
  */
-export const layer = <E, R>(options: Options<E, R>): Layer.Layer<never, never, Lifecycle | R> =>
+export const layer = <A, E, R>(options: Options<A, E, R>): Layer.Layer<never, never, Lifecycle | R> =>
   Layer.scopedDiscard(make(options))

@@ -4,7 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
 import * as PeriodicWorker from "../src/PeriodicWorker.js"
-import { startWithLifecycle } from "./utils.js"
+import { eventually, startWithLifecycle } from "./utils.js"
 
 /** A fake transactional tick: begin, 2 s of work, commit; an interrupt rolls back. */
 const makeFakeDb = Effect.sync(() => {
@@ -28,7 +28,7 @@ const makeFakeDb = Effect.sync(() => {
   return { log, tick, began: (i: number) => Deferred.await(beginOf(i)) }
 })
 
-const start = <E>(options: PeriodicWorker.Options<E, never>) =>
+const start = <A, E>(options: PeriodicWorker.Options<A, E, never>) =>
   Effect.map(startWithLifecycle(PeriodicWorker.make(options)), ({ value, ...rest }) => ({ worker: value, ...rest }))
 
 describe("PeriodicWorker", () => {
@@ -45,6 +45,26 @@ describe("PeriodicWorker", () => {
       yield* Fiber.join(closing)
       yield* TestClock.adjust("1 minute")
       assert.deepStrictEqual(db.log, ["begin 1", "commit 1", "begin 2", "commit 2"])
+    }))
+
+  it.effect("`again` runs the next tick at once while it holds; the interval paces the loop after that", () =>
+    Effect.gen(function*() {
+      let backlog = 3
+      const tick = Effect.sync(() => {
+        const moved = Math.min(backlog, 1)
+        backlog -= moved
+        return moved
+      })
+      const { worker } = yield* start({ name: "w", interval: "1 hour", tick, again: (moved) => moved > 0 })
+      // no time passes: three ticks that moved one each, then the empty one that ends the run
+      const ticks = () => Effect.runSync(worker.stats).ticks
+      yield* eventually(() => ticks() >= 4, "four ticks")
+      assert.strictEqual(ticks(), 4)
+      assert.strictEqual(backlog, 0)
+      yield* TestClock.adjust("59 minutes")
+      assert.strictEqual(ticks(), 4, "idle: nothing before the interval")
+      yield* TestClock.adjust("1 minute")
+      yield* eventually(() => ticks() === 5, "the interval's tick")
     }))
 
   it.effect("no new tick once draining began, even while the scope is still open (HTTP draining first)", () =>
