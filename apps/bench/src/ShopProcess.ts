@@ -58,6 +58,8 @@ export interface StartOptions {
   readonly echo?: boolean | undefined
   /** What `node` runs (default {@link mainJs}): a peer of the shop (`peers/Peers.ts`) starts the same way. */
   readonly script?: string | undefined
+  /** Run on these cores only (`taskset -c`, e.g. "0"); see `compare/Pinning.ts`. Default: any core. */
+  readonly cpus?: string | undefined
 }
 
 export const freePort: Effect.Effect<number, BenchError> = Effect.async((resume) => {
@@ -104,7 +106,11 @@ export const start = Effect.fn("ShopProcess.start")(function*(
 
   const child = yield* Effect.acquireRelease(
     Effect.sync(() => {
-      const child = ChildProcess.spawn(process.execPath, [script], {
+      // taskset execs node: the child's pid is node's
+      const [command, args] = options.cpus === undefined
+        ? [process.execPath, [script]]
+        : ["taskset", ["-c", options.cpus, process.execPath, script]]
+      const child = ChildProcess.spawn(command, args, {
         cwd: options.cwd,
         env: { ...options.env, PORT: String(port), HOST: "127.0.0.1" },
         stdio: ["ignore", "pipe", "pipe"]

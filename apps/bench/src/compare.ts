@@ -23,8 +23,10 @@ import * as CompareDatabase from "./compare/CompareDatabase.js"
 import * as CompareOptions from "./compare/CompareOptions.js"
 import * as FulfillmentCompare from "./compare/FulfillmentCompare.js"
 import * as HttpCompare from "./compare/HttpCompare.js"
+import * as ItemsCompare from "./compare/ItemsCompare.js"
 import * as LifecycleCompare from "./compare/LifecycleCompare.js"
 import * as Machine from "./compare/Machine.js"
+import * as Pinning from "./compare/Pinning.js"
 import * as Publish from "./compare/Publish.js"
 import * as Section from "./compare/Section.js"
 import * as Table from "./compare/Table.js"
@@ -69,21 +71,33 @@ const program = (argv: ReadonlyArray<string>) =>
           notes: []
         })
 
-    const http = wanted(1) || wanted(2) || wanted(3)
-      ? yield* section(
-        "HTTP",
-        HttpCompare.run({
-          ...options,
-          ...common,
-          env,
-          // RSS alone still needs load: both endpoints then
-          endpoints: wanted(1) || wanted(2)
-            ? [...(wanted(1) ? ["GET" as const] : []), ...(wanted(2) ? ["POST" as const] : [])]
-            : ["GET", "POST"],
-          show: { get: wanted(1), post: wanted(2), rss: wanted(3) }
-        })
-      )
-      : Section.empty
+    // the HTTP rows with server and load generator on different cores; the rest unpinned
+    const { http, items, pinning } = yield* Effect.scoped(Effect.gen(function*() {
+      const pinning = yield* Pinning.pinned
+      const http = wanted(1) || wanted(2) || wanted(3)
+        ? yield* section(
+          "HTTP",
+          HttpCompare.run({
+            ...options,
+            ...common,
+            env,
+            // RSS alone still needs load: both endpoints then
+            endpoints: wanted(1) || wanted(2)
+              ? [...(wanted(1) ? ["GET" as const] : []), ...(wanted(2) ? ["POST" as const] : [])]
+              : ["GET", "POST"],
+            show: { get: wanted(1), post: wanted(2), rss: wanted(3) },
+            serverCpus: pinning.serverCpus
+          })
+        )
+        : Section.empty
+      const items = wanted(9)
+        ? yield* section(
+          "no database",
+          ItemsCompare.run({ ...options, ...common, env, serverCpus: pinning.serverCpus })
+        )
+        : Section.empty
+      return { http, items, pinning }
+    }))
     const lifecycle = wanted(7) || wanted(8)
       ? yield* section(
         "start and stop",
@@ -101,7 +115,7 @@ const program = (argv: ReadonlyArray<string>) =>
       })
       : Section.empty
 
-    const all = Section.concat([http, fulfillment, carrier, lifecycle])
+    const all = Section.concat([http, items, fulfillment, carrier, lifecycle])
     const header = Machine.headerLine({
       startedAt,
       cores: Os.cpus().length,
@@ -118,7 +132,8 @@ const program = (argv: ReadonlyArray<string>) =>
       ? "Correctness checks: all passed (no non-2xx or connection error under load, every order packed exactly " +
         "once, every booking shipped once, every process exited 0)."
       : `Correctness checks FAILED:\n\n${all.failures.map((f) => `- ${f.split("\n")[0]}`).join("\n")}`
-    const block = [header, Table.render(all.lines), failures, ...all.notes].join("\n\n")
+    const cores = wanted(1) || wanted(2) || wanted(3) || wanted(9) ? [`HTTP rows: ${pinning.description}.`] : []
+    const block = [header, Table.render(all.lines), failures, ...cores, ...all.notes].join("\n\n")
     console.log(`\n${block}\n\ncommand: ${command}`)
     if (options.write) {
       yield* Publish.write(block, command)

@@ -191,7 +191,7 @@ describe("compare", () => {
       assert.deepStrictEqual([...quick.skip], [4, 5])
       assert.isFalse(quick.write)
 
-      assert.isTrue(Exit.isFailure(yield* Effect.exit(read(["--skip", "9"]))))
+      assert.isTrue(Exit.isFailure(yield* Effect.exit(read(["--skip", "10"]))))
       assert.throws(() => CompareOptions.parseFlags(["--rows", "1"]))
     }))
 })

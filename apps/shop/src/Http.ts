@@ -1,29 +1,35 @@
 /**
- * The HTTP side: the contract's handlers, JSON error bodies, request metrics, and the server.
+ * The HTTP side: the contract's handlers, the request policy, request metrics, and the server —
+ * `@shop/fast-httpapi` by default, or the standard `HttpApiBuilder.serve` (`HTTP_SERVER=standard`),
+ * both on GracefulHttp and answering alike (the differential suite in test/ proves it).
  */
+import type * as HttpApi from "@effect/platform/HttpApi"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApiSwagger from "@effect/platform/HttpApiSwagger"
-import * as HttpApp from "@effect/platform/HttpApp"
+import type * as HttpApp from "@effect/platform/HttpApp"
+import type * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { ShopApi } from "@shop/domain/Api"
 import { NotReady } from "@shop/domain/Errors"
+import { FastHttpApi } from "@shop/fast-httpapi"
 import { GracefulHttp, Lifecycle } from "@shop/lifecycle"
+import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import { MalformedJsonLive } from "./HttpErrors.js"
+import { RequestPolicyLive } from "./HttpErrors.js"
 import { Metrics } from "./Metrics.js"
 import { Orders } from "./Orders.js"
 import { Users } from "./Users.js"
 
-const UsersLive = HttpApiBuilder.group(ShopApi, "users", (handlers) =>
+const UsersLive = FastHttpApi.group(ShopApi, "users", (handlers) =>
   Effect.map(Users, (users) =>
     // uninterruptible: a client that hangs up cannot cut the sign-up transaction in half
     handlers.handle("create", ({ payload }) => users.create(payload), { uninterruptible: true })))
 
-const OrdersLive = HttpApiBuilder.group(ShopApi, "orders", (handlers) =>
+const OrdersLive = FastHttpApi.group(ShopApi, "orders", (handlers) =>
   Effect.map(Orders, (orders) =>
     handlers
       .handle("create", ({ headers, payload }) => orders.create(payload, headers["idempotency-key"]), {
@@ -35,7 +41,7 @@ const OrdersLive = HttpApiBuilder.group(ShopApi, "orders", (handlers) =>
       .handle("retryBooking", ({ path }) => orders.retryBooking(path.id), { uninterruptible: true })
       .handle("list", ({ urlParams }) => orders.list(urlParams))))
 
-const OpsLive = HttpApiBuilder.group(ShopApi, "ops", (handlers) =>
+const OpsLive = FastHttpApi.group(ShopApi, "ops", (handlers) =>
   Effect.gen(function*() {
     const lifecycle = yield* Lifecycle.Lifecycle
     const metrics = yield* Metrics
@@ -48,6 +54,8 @@ const OpsLive = HttpApiBuilder.group(ShopApi, "ops", (handlers) =>
             : Effect.fail(new NotReady({ phase: readiness.phase, checks: readiness.checks }))))
       .handle("metrics", () => metrics.render)
   }))
+
+const requestsTotal = ["shop_http_requests_total", "HTTP requests by route and status"] as const
 
 const routes = [
   /^\/v1\/users$/,
@@ -63,12 +71,13 @@ const routeOf = (url: string) => {
   return routes.some((route) => route.test(path)) ? path.startsWith("/docs") ? "/docs" : path : "unmatched"
 }
 
-const serveMiddleware = (app: HttpApp.Default) =>
+/** Counts requests on the standard server, where the platform's pipeline gives each one a fiber anyway. */
+const countingMiddleware = (app: HttpApp.Default) =>
   Effect.gen(function*() {
     const metrics = yield* Metrics
     const request = yield* HttpServerRequest.HttpServerRequest
     const count = (status: number) =>
-      metrics.increment("shop_http_requests_total", "HTTP requests by route and status", {
+      metrics.increment(...requestsTotal, {
         method: request.method,
         route: routeOf(request.url),
         status: String(status)
@@ -85,7 +94,30 @@ const serveMiddleware = (app: HttpApp.Default) =>
 
 export const ApiLive = HttpApiBuilder.api(ShopApi).pipe(
   Layer.provide([UsersLive, OrdersLive, OpsLive]),
-  Layer.provide(MalformedJsonLive)
+  Layer.provide(RequestPolicyLive)
+)
+
+/** Counts requests on the fast server: its response hook is a plain call, no fiber per request. */
+const FastServeLive = Layer.unwrapEffect(Effect.map(Metrics, (metrics) =>
+  FastHttpApi.layer({
+    onResponse: ({ method, route, status }) =>
+      metrics.unsafeIncrement(...requestsTotal, {
+        method,
+        route: route === undefined ? "unmatched" : route.startsWith("/docs") ? "/docs" : route,
+        status: String(status)
+      })
+  })))
+
+/** `HTTP_SERVER`: `fast` (default) or `standard`. */
+const ServeLive = Layer.unwrapEffect(
+  Effect.map(
+    Config.literal("fast", "standard")("HTTP_SERVER").pipe(Config.withDefault("fast")),
+    (server): Layer.Layer<
+      never,
+      never,
+      Metrics | HttpApi.Api | HttpRouter.HttpRouter.DefaultServices | GracefulHttp.GracefulHttp | HttpServer.HttpServer
+    > => server === "fast" ? FastServeLive : HttpApiBuilder.serve(countingMiddleware)
+  ).pipe(Effect.orDie)
 )
 
 /** Registers the HTTP gauges (in-flight, connections) read at scrape time. */
@@ -98,8 +130,8 @@ const HttpMetricsLive = Layer.effectDiscard(Effect.gen(function*() {
   ]))
 }))
 
-/** Serves the API on GracefulHttp (PORT, SHUTDOWN_DELAY, HTTP_DRAIN_TIMEOUT, HTTP_MAX_BODY_SIZE). */
-export const HttpLive = HttpApiBuilder.serve(serveMiddleware).pipe(
+/** Serves the API on GracefulHttp (PORT, SHUTDOWN_DELAY, HTTP_DRAIN_TIMEOUT, HTTP_MAX_BODY_SIZE, HTTP_SERVER). */
+export const HttpLive = ServeLive.pipe(
   HttpServer.withLogAddress,
   Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),

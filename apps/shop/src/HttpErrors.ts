@@ -1,14 +1,13 @@
 /**
- * The contract's own answers for bodies the platform cannot decode. (Empty error responses in
- * general get a JSON body from `GracefulHttp`; see `HttpJsonErrors` in @shop/lifecycle.)
+ * The contract's own answers for bodies the platform cannot decode and for a database out of reach.
+ * (Empty error responses in general get a JSON body from `GracefulHttp`; see `HttpJsonErrors` in
+ * @shop/lifecycle.)
  */
-import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpMethod from "@effect/platform/HttpMethod"
-import * as HttpServerError from "@effect/platform/HttpServerError"
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { ShopApi } from "@shop/domain/Api"
 import { MalformedJson } from "@shop/domain/Errors"
+import { RequestPolicy } from "@shop/fast-httpapi"
 import * as Effect from "effect/Effect"
 
 /**
@@ -34,10 +33,6 @@ const nestingDepth = (text: string, limit: number) => {
   return 0
 }
 
-/** The platform decodes a body as JSON when it says so, or says nothing about its type. */
-const contentTypeOf = (request: HttpServerRequest.HttpServerRequest) =>
-  HttpMethod.hasBody(request.method) ? (request.headers["content-type"] ?? "application/json").toLowerCase() : ""
-
 /**
  * The database is out of reach: no pooled connection within `DATABASE_CONNECT_TIMEOUT` (saturated or
  * down), or the connection died under a query (server restart, killed backend). The service is
@@ -61,38 +56,30 @@ export const databaseBusy = HttpServerResponse.unsafeJson(
 )
 
 /**
- * Malformed JSON is a `RequestError` defect inside the platform's payload decoding (an empty 400);
- * turn it into the contract's `MalformedJson`, which names the parse error. Two more bodies get it
+ * The shop's request policy (see `RequestPolicy` in @shop/fast-httpapi: both servers apply it the same
+ * way). Malformed JSON is a `RequestError` defect inside the platform's payload decoding (an empty
+ * 400); it becomes the contract's `MalformedJson`, which names the parse error. Two more bodies get it
  * before decoding: JSON nested deeper than {@link MaxJsonDepth}, and multipart/form-data, which the
  * platform would parse (spooling files to disk) and which dies on a missing boundary (a 500).
  */
-export const MalformedJsonLive = HttpApiBuilder.middleware(
-  ShopApi,
-  (app) =>
-    Effect.gen(function*() {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      const contentType = contentTypeOf(request)
-      if (contentType.includes("multipart/form-data")) {
-        return yield* new MalformedJson({ message: "request body must be JSON, not multipart/form-data" })
-      }
-      if (contentType.includes("application/json")) {
-        // the text is cached on the request: the payload decoder reads the same string, not the socket again
-        const text = yield* Effect.option(request.text)
-        if (text._tag === "Some" && nestingDepth(text.value, MaxJsonDepth) > MaxJsonDepth) {
-          return yield* new MalformedJson({
-            message: `request body is nested more than ${MaxJsonDepth} arrays or objects deep`
-          })
-        }
-      }
-      return yield* app
-    }).pipe(Effect.catchAllDefect((defect) =>
-      HttpServerError.isServerError(defect) && defect._tag === "RequestError" && defect.reason === "Decode"
-        ? Effect.fail(new MalformedJson({ message: `request body is not valid JSON: ${messageOf(defect.cause)}` }))
-        : isDatabaseUnavailable(defect)
-        ? Effect.as(Effect.logWarning("request answered 503: database unavailable", defect), databaseBusy)
-        // the client sees "internal error" only: the operator must see why
-        : Effect.zipRight(Effect.logError("request failed with a defect (500)", defect), Effect.die(defect))
-    ))
-)
+export const shopPolicy: RequestPolicy.RequestPolicy<MalformedJson> = {
+  checkRequest: (request) =>
+    HttpMethod.hasBody(request.method as HttpMethod.HttpMethod) &&
+      String(request.headers["content-type"] ?? "").toLowerCase().includes("multipart/form-data")
+      ? new MalformedJson({ message: "request body must be JSON, not multipart/form-data" })
+      : undefined,
+  checkJsonText: (text) =>
+    nestingDepth(text, MaxJsonDepth) > MaxJsonDepth
+      ? new MalformedJson({ message: `request body is nested more than ${MaxJsonDepth} arrays or objects deep` })
+      : undefined,
+  malformedJson: (cause) => new MalformedJson({ message: `request body is not valid JSON: ${messageOf(cause)}` }),
+  onDefect: (defect) =>
+    isDatabaseUnavailable(defect)
+      ? Effect.as(Effect.logWarning("request answered 503: database unavailable", defect), databaseBusy)
+      // the client sees "internal error" only: the operator must see why
+      : Effect.zipRight(Effect.logError("request failed with a defect (500)", defect), Effect.die(defect))
+}
+
+export const RequestPolicyLive = RequestPolicy.layer(ShopApi, shopPolicy)
 
 const messageOf = (cause: unknown) => cause instanceof Error ? cause.message : String(cause)

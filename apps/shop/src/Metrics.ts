@@ -36,6 +36,8 @@ const formatLabels = (labels: Labels) => {
 
 export class Metrics extends Context.Tag("shop/Metrics")<Metrics, {
   readonly increment: (name: string, help: string, labels?: Labels, by?: number) => Effect.Effect<void>
+  /** `increment` for callers outside Effect (the HTTP server's response hook). */
+  readonly unsafeIncrement: (name: string, help: string, labels?: Labels, by?: number) => void
   /** Registers a source of gauges read at scrape time. */
   readonly addCollector: (collect: Effect.Effect<ReadonlyArray<Sample>>) => Effect.Effect<void>
   readonly render: Effect.Effect<string>
@@ -55,9 +57,11 @@ export class Metrics extends Context.Tag("shop/Metrics")<Metrics, {
       if (entry && mode === "add") entry.value += sample.value
       else family.values.set(k, { labels, value: sample.value })
     }
+    const unsafeIncrement = (name: string, help: string, labels: Labels = {}, by = 1) =>
+      record({ name, help, type: "counter", labels, value: by }, "add")
     return {
-      increment: (name, help, labels = {}, by = 1) =>
-        Effect.sync(() => record({ name, help, type: "counter", labels, value: by }, "add")),
+      increment: (name, help, labels, by) => Effect.sync(() => unsafeIncrement(name, help, labels, by)),
+      unsafeIncrement,
       addCollector: (collect) => Effect.sync(() => collectors.push(collect)),
       render: Effect.gen(function*() {
         const gauges = new Map<string, Family>()

@@ -101,6 +101,12 @@ describe("carrier integration", () => {
         yield* placeAndPay(shop.baseUrl, 8)
         // workers busy, queue full: the classic set-up for a shutdown deadlock
         yield* eventually(pool.stats, (s) => s.inFlight === 2 && s.queued === 2, "pool full")
+        // the pool fills at 4 packed orders; the fulfillment worker packs the other 4 meanwhile
+        yield* eventually(
+          count(sql, "SELECT count(*) AS n FROM orders WHERE status = 'packed'"),
+          (n) => n === 8,
+          "all 8 packed"
+        )
 
         yield* Scope.close(scope, Exit.void).pipe(Effect.uninterruptible, Effect.timeout("10 seconds"))
         assert.strictEqual(yield* count(sql, "SELECT count(*) AS n FROM orders WHERE status = 'packed'"), 8)

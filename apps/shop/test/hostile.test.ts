@@ -33,6 +33,7 @@ import {
   validOrderText,
   validSignUpText
 } from "./hostile/arbitraries.js"
+import { nodeRefusedRequests, notAnIdempotencyKey, routeTarget } from "./hostile/cases.js"
 import {
   assertHealthy,
   assertNothingWritten,
@@ -272,18 +273,7 @@ layer(shopLayer(), { excludeTestServices: true, timeout: "60 seconds" })(
       "Idempotency-Key values that are not keys (empty, blank, >200 chars, control bytes) with a valid order: 400",
       () =>
         hostile(
-          fc.oneof(
-            fc.constantFrom("", " ", "\t", "   \t "),
-            fc.tuple(fc.integer({ min: 201, max: 8_000 }), fc.constantFrom("k", "\u00ff", "\u20ac", "%")).map((
-              [n, c]
-            ) => c.repeat(n)),
-            fc.tuple(
-              fc.stringMatching(/^[a-z0-9]{0,20}$/),
-              fc.constantFrom("\u0000", "\u0001", "\u001f", "\r", "\n", "\r\n", "\u000b"),
-              fc.stringMatching(/^[a-z0-9]{0,20}$/)
-            )
-              .map(([a, c, b]) => `k${a}${c}${b}k`)
-          ),
+          notAnIdempotencyKey,
           (key) =>
             Effect.gen(function*() {
               const response = yield* send("POST", "/v1/orders", {
@@ -304,35 +294,7 @@ layer(shopLayer(), { excludeTestServices: true, timeout: "60 seconds" })(
       hostile(
         fc.tuple(
           method,
-          fc.oneof(
-            fc.constantFrom(
-              "/v1/users",
-              "/v1/orders",
-              "/v1/orders/1",
-              "/v1/orders/1/pay",
-              "/v1/orders/1/cancel",
-              "/v1/orders/1/retry-booking",
-              "/v1/orders/1/ship",
-              "/v1/users/1",
-              "/v2/orders",
-              "/V1/ORDERS/1",
-              "/v1/orders/../users",
-              "//evil.example/v1/orders/1/pay",
-              "/v1/orders/1/pay/..",
-              "/%2e%2e/%2e%2e/etc/passwd",
-              "/docs/..%2F..%2Fpackage.json",
-              "/healthz/../v1/orders/1/pay",
-              "*",
-              "/\u00e9",
-              "/a b",
-              "/\u0000",
-              "/" + "a".repeat(20_000)
-            ),
-            fc.webPath(),
-            fc.array(fc.string({ unit: "binary", maxLength: 8 }).map(percentEncode), { maxLength: 6 }).map((s) =>
-              `/${s.join("/")}`
-            )
-          ),
+          routeTarget,
           fc.option(jsonText, { nil: undefined })
         ),
         ([verb, target, body]) =>
@@ -415,47 +377,7 @@ layer(shopLayer(), { excludeTestServices: true, timeout: "60 seconds" })(
       () =>
         Effect.gen(function*() {
           const { port } = yield* Shop
-          const cases: Array<[string, string | Buffer, number]> = [
-            ["garbage request line", "GARBAGE\r\n\r\n", 400],
-            ["HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400],
-            ["NUL in a header", request("GET", "/v1/orders", { headers: { "x-a": "a\u0000b" } }), 400],
-            [
-              "raw unicode in the path",
-              Buffer.from("GET /v1/orders/\u00e2\u0082\u00ac HTTP/1.1\r\nHost: x\r\n\r\n", "latin1"),
-              400
-            ],
-            [
-              "Content-Length and Transfer-Encoding",
-              "POST /v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}",
-              400
-            ],
-            [
-              "Content-Length beyond 2^64",
-              "POST /v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n{}",
-              400
-            ],
-            ["negative Content-Length", "POST /v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n{}", 400],
-            [
-              "two Content-Lengths",
-              "POST /v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
-              400
-            ],
-            [
-              "broken chunk size",
-              "POST /v1/orders HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-              400
-            ],
-            ["headers over 16 KiB", request("GET", "/v1/orders", { headers: { "x-big": "a".repeat(100_000) } }), 431],
-            ["URL over 16 KiB", request("GET", `/v1/orders/${"1".repeat(100_000)}`), 431],
-            ["CONNECT", "CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n", 405],
-            [
-              "unknown Expect",
-              request("POST", "/v1/orders", { body: validOrderText, headers: { expect: "202-accepted" } }),
-              417
-            ],
-            ["HTTP/1.1 without Host", "GET /v1/orders/abc HTTP/1.1\r\nConnection: close\r\n\r\n", 400]
-          ]
-          for (const [name, bytes, status] of cases) {
+          for (const [name, bytes, status] of nodeRefusedRequests) {
             const response = yield* raw(port, bytes, { timeoutMs: 5_000 })
             assertRejected(response, name, { status })
           }

@@ -4,21 +4,25 @@
  *
  * @since 0.1.0
  */
+import * as Reactivity from "@effect/experimental/Reactivity"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import type * as PgMigrator from "@effect/sql-pg/PgMigrator"
 import * as SqlClient from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
+import { SqlError } from "@effect/sql/SqlError"
 import type * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as String from "effect/String"
+import Pg from "pg"
 import * as EmbeddedPostgres from "./EmbeddedPostgres.js"
 import * as Migrations from "./Migrations.js"
+import * as PgDirect from "./PgDirect.js"
 
 /**
  * @since 0.1.0
@@ -64,20 +68,56 @@ export const config: Config.Config<Settings> = Config.all({
 
 /**
  * A client for `options.url` with the shop's conventions: queries written in camelCase reach the
- * database in snake_case, and result columns come back in camelCase.
+ * database in snake_case, and result columns come back in camelCase. Its pool is also provided as
+ * `PgDirect.PgPool`, for the request path's statements. Built as `PgClient.layer` builds its own:
+ * `SELECT 1` within the connect timeout, the pool ended (for at most a second) on release.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerFromUrl = (options: ClientOptions): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError> =>
-  PgClient.layer({
-    url: options.url,
-    maxConnections: options.poolSize,
-    connectTimeout: options.connectTimeout,
-    idleTimeout: options.idleTimeout,
-    transformQueryNames: String.camelToSnake,
-    transformResultNames: String.snakeToCamel
-  })
+export const layerFromUrl = (
+  options: ClientOptions
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | PgDirect.PgPool, SqlError> => {
+  const connectTimeout = Duration.decode(options.connectTimeout)
+  const acquire = Effect.acquireRelease(
+    Effect.sync(() => {
+      const pool = new Pg.Pool({
+        connectionString: Redacted.value(options.url),
+        connectionTimeoutMillis: Duration.toMillis(connectTimeout),
+        idleTimeoutMillis: Duration.toMillis(options.idleTimeout),
+        max: options.poolSize,
+        application_name: "@effect/sql-pg"
+      })
+      // an idle client's error (the server went away): the next checkout reconnects or fails
+      pool.on("error", () => {})
+      return pool
+    }),
+    (pool) => Effect.promise(() => pool.end()).pipe(Effect.interruptible, Effect.timeoutOption(1000))
+  ).pipe(
+    Effect.tap((pool) =>
+      Effect.tryPromise({
+        try: () => pool.query("SELECT 1"),
+        catch: (cause) => new SqlError({ cause, message: "PgClient: Failed to connect" })
+      }).pipe(Effect.timeoutFail({
+        duration: connectTimeout,
+        onTimeout: () =>
+          new SqlError({ cause: new Error("Connection timed out"), message: "PgClient: Connection timed out" })
+      }))
+    )
+  )
+  return Layer.scopedContext(Effect.gen(function*() {
+    const pool = yield* acquire
+    const client = yield* PgClient.fromPool({
+      acquire: Effect.succeed(pool),
+      transformQueryNames: String.camelToSnake,
+      transformResultNames: String.snakeToCamel
+    })
+    return Context.make(PgClient.PgClient, client).pipe(
+      Context.add(SqlClient.SqlClient, client),
+      Context.add(PgDirect.PgPool, pool)
+    )
+  })).pipe(Layer.provide(Reactivity.layer))
+}
 
 /**
  * The client from {@link config}. Without `DATABASE_URL` the embedded server is built first (through
@@ -87,7 +127,7 @@ export const layerFromUrl = (options: ClientOptions): Layer.Layer<PgClient.PgCli
  * @category layers
  */
 export const layer: Layer.Layer<
-  PgClient.PgClient | SqlClient.SqlClient,
+  PgClient.PgClient | SqlClient.SqlClient | PgDirect.PgPool,
   SqlError | EmbeddedPostgres.EmbeddedPostgresError | ConfigError.ConfigError
 > = Layer.unwrapEffect(Effect.map(config, ({ url, ...options }) =>
   Option.match(url, {
@@ -105,7 +145,7 @@ export const layer: Layer.Layer<
  * @category layers
  */
 export const layerMigrated: Layer.Layer<
-  PgClient.PgClient | SqlClient.SqlClient,
+  PgClient.PgClient | SqlClient.SqlClient | PgDirect.PgPool,
   SqlError | PgMigrator.MigrationError | EmbeddedPostgres.EmbeddedPostgresError | ConfigError.ConfigError
 > = Layer.provideMerge(Migrations.layer, layer)
 

@@ -111,6 +111,12 @@ export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.
   // bound. Only unfinished orders are in this index, so the claim stays under a millisecond.
   "0005_fulfillment_index": statements(
     `CREATE INDEX orders_fulfillable_idx ON orders (id) WHERE status IN ('paid', 'picking')`
+  ),
+  // `now()` is the transaction's start: a fulfillment tick that began before a pay committed stamped
+  // its `picking` event earlier than the `paid` it followed (seen in CI). The clock at the insert is
+  // after every event the transition read, so an order's events are stamped in the order they happened.
+  "0006_event_clock": statements(
+    `ALTER TABLE order_events ALTER COLUMN at SET DEFAULT clock_timestamp()`
   )
 }
 

@@ -19,6 +19,7 @@ import { inject } from "vitest"
 import * as Database from "./Database.js"
 import type {} from "./globalSetup.js" // the `ProvidedContext` augmentation for `inject("databaseUrl")`
 import * as Migrations from "./Migrations.js"
+import type * as PgDirect from "./PgDirect.js"
 
 /**
  * @since 0.1.0
@@ -80,7 +81,7 @@ export const create: (adminUrl: Redacted.Redacted) => Effect.Effect<Redacted.Red
 export const layerFrom = (
   adminUrl: Redacted.Redacted,
   options?: Options
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError | PgMigrator.MigrationError> =>
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | PgDirect.PgPool, SqlError | PgMigrator.MigrationError> =>
   Layer.unwrapScoped(Effect.map(create(adminUrl), (url) => {
     // released before the scope above, so the pool is closed before the database is dropped
     const client = Database.layerFromUrl({
@@ -100,5 +101,8 @@ export const layerFrom = (
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError | PgMigrator.MigrationError> = Layer
+export const layer: Layer.Layer<
+  PgClient.PgClient | SqlClient.SqlClient | PgDirect.PgPool,
+  SqlError | PgMigrator.MigrationError
+> = Layer
   .unwrapEffect(Effect.map(adminUrl, (url) => layerFrom(url)))

@@ -19,3 +19,8 @@ export * as EmbeddedPostgres from "./EmbeddedPostgres.js"
  * @since 0.1.0
  */
 export * as Migrations from "./Migrations.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as PgDirect from "./PgDirect.js"

@@ -29,7 +29,7 @@ describe("Migrations", () => {
       assert.deepStrictEqual(first, [[1, "users"], [2, "outbox"], [3, "orders"], [4, "carrier"], [
         5,
         "fulfillment_index"
-      ]])
+      ], [6, "event_clock"]])
       assert.deepStrictEqual(yield* publicTables, shopTables)
       assert.deepStrictEqual(yield* Migrations.run, [])
     }).pipe(Effect.provide(emptyDatabase)))
@@ -51,12 +51,12 @@ describe("Migrations", () => {
           [Effect.provide(Migrations.run, replica), Effect.provide(Migrations.run, replica)],
           { concurrency: "unbounded" }
         )
-        assert.deepStrictEqual(applied.map((_) => _.length).sort(), [0, 5])
+        assert.deepStrictEqual(applied.map((_) => _.length).sort(), [0, 6])
         const recorded = yield* Effect.flatMap(
           SqlClient.SqlClient,
           (sql) => sql<{ migrationId: number }>`SELECT migration_id FROM effect_sql_migrations ORDER BY 1`
         ).pipe(Effect.provide(replica))
-        assert.deepStrictEqual(recorded.map((_) => _.migrationId), [1, 2, 3, 4, 5])
+        assert.deepStrictEqual(recorded.map((_) => _.migrationId), [1, 2, 3, 4, 5, 6])
         assert.deepStrictEqual(yield* Effect.provide(publicTables, replica), shopTables)
       }
     }))

@@ -19,7 +19,8 @@ import {
   MalformedJson,
   NotReady,
   OrderNotFound,
-  PayloadTooLarge
+  PayloadTooLarge,
+  ServiceUnavailable
 } from "./Errors.js"
 import { Healthy, Ready } from "./Health.js"
 import { CreateOrder, ListOrdersParams, Order, OrderIdFromString, OrderPage, OrderWithEvents } from "./Order.js"
@@ -161,7 +162,8 @@ export class OpsGroup extends HttpApiGroup.make("ops")
 
 /**
  * The whole contract. `MalformedJson` (400) and `PayloadTooLarge` (413) are API-wide because the
- * server's body middleware produces them before routing, for whatever endpoint was addressed.
+ * server's body middleware produces them before routing, for whatever endpoint was addressed;
+ * `ServiceUnavailable` (503) because any endpoint can meet a database that is out of reach.
  *
  * @since 0.1.0
  * @category api
@@ -172,6 +174,7 @@ export class ShopApi extends HttpApi.make("shop")
   .add(OpsGroup)
   .addError(MalformedJson)
   .addError(PayloadTooLarge)
+  .addError(ServiceUnavailable)
   .annotateContext(OpenApi.annotations({
     title: "Shop API",
     version: "0.1.0",

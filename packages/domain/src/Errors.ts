@@ -129,6 +129,23 @@ export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("Payl
 }
 
 /**
+ * The service cannot answer now and the request may be retried after `Retry-After` seconds: the
+ * database is out of reach or saturated, or the instance is shutting down. API-wide, because any
+ * endpoint can meet it. A write cut this way may or may not have happened: retry a pay or cancel and
+ * read its 409, retry an order with its `Idempotency-Key`.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()("ServiceUnavailable", {
+  message: Schema.String
+}, HttpApiSchema.annotations({ status: 503, description: "Temporarily unable to answer; retry after Retry-After" })) {
+  constructor(props: { readonly message?: string } = {}, options?: Schema.MakeOptions) {
+    super({ message: props.message ?? "the service is unavailable; retry shortly" }, options)
+  }
+}
+
+/**
  * A body that is not JSON at all. The platform turns this into an empty 400; the server maps it to this
  * error so the caller learns why (schema mismatches are `HttpApiDecodeError`, also 400).
  *

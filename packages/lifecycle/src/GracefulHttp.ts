@@ -6,15 +6,20 @@
  * shutdown forever while the layers it needs (the database) may already be closed. This server
  * drains inside the serve step itself, before anything the handlers depend on is released:
  *
- * 1. enter `draining`: every response from now on carries `Connection: close`;
+ * 1. enter `draining`: every response from now on carries `Connection: close`, and every connection
+ *    is closed as soon as its last response is done;
  * 2. after `preStopDelay` (time for load balancers to notice `/readyz` failing), stop accepting and
- *    close idle keep-alive sockets;
+ *    close idle keep-alive sockets once `idleGrace` passed;
  * 3. wait for in-flight requests up to `drainTimeout`, then cut the remaining connections and log how many.
  *
- * Every error response it sends has a JSON body (see `HttpJsonErrors`). It answers oversized bodies with `413` and a JSON body (by `Content-Length`), instead of
- * the connection reset the platform's body limit produces; and what Node answers by itself with an
- * empty body (unparseable requests, headers too large or too slow, bodies too slow, HTTP/1.1 without
- * `Host`, an unknown `Expect`) or not at all (`CONNECT`) gets the same status with a JSON body.
+ * Every error response it sends has a JSON body (see `HttpJsonErrors`). It answers oversized bodies
+ * with `413` and a JSON body naming the limit (by `Content-Length`), instead of the connection reset the
+ * platform's body limit produces; and what Node answers by itself with an empty body (unparseable
+ * requests, headers too large or too slow, bodies too slow, HTTP/1.1 without `Host`, an unknown
+ * `Expect`) or not at all (`CONNECT`) gets the same status with a JSON body.
+ *
+ * It serves HTTP, or HTTPS with `tls` options, or any server `createServer` makes. Servers that answer
+ * on the Node response themselves (see `@shop/fast-httpapi`) get the same drain through `listen`.
  *
  * @since 0.1.0
  */
@@ -23,12 +28,14 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import type * as Etag from "@effect/platform/Etag"
 import * as HttpApp from "@effect/platform/HttpApp"
+import type * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import type * as HttpPlatform from "@effect/platform/HttpPlatform"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -36,10 +43,22 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
+import * as Https from "node:https"
 import * as Net from "node:net"
 import * as HttpJsonErrors from "./HttpJsonErrors.js"
 import { installJsonClientErrors } from "./internal/clientErrors.js"
+import * as Connections from "./internal/connections.js"
+import { refusal } from "./internal/requestLimits.js"
 import { Lifecycle } from "./Lifecycle.js"
+
+/**
+ * What every server on GracefulHttp refuses from the request head alone (no `Host` on HTTP/1.1, a
+ * declared body over the limit), with the status and JSON body to answer; `undefined` to go on. For
+ * servers that answer on the Node response themselves: send it with `Connection: close`.
+ *
+ * @since 0.2.0
+ */
+export { type Refusal, refusal } from "./internal/requestLimits.js"
 
 /**
  * @since 0.1.0
@@ -64,6 +83,14 @@ export interface Options {
   readonly headersTimeout?: Duration.DurationInput | undefined
   /** A client must send the whole request within this (slow bodies). Default 30 seconds. */
   readonly requestTimeout?: Duration.DurationInput | undefined
+  /** Serve HTTPS: `key` and `cert` (or `pfx`), and any other option of `https.createServer`. */
+  readonly tls?: Https.ServerOptions | undefined
+  /**
+   * Creates the server instead of `http.createServer` / `https.createServer`. It gets the options the
+   * drain and the timeouts rely on (`keepAliveTimeout`, `headersTimeout`, `requestTimeout`, …): pass
+   * them on.
+   */
+  readonly createServer?: ((options: Http.ServerOptions) => Http.Server) | undefined
 }
 
 /**
@@ -76,6 +103,13 @@ export interface Stats {
 }
 
 /**
+ * A Node request listener.
+ *
+ * @since 0.2.0
+ */
+export type NodeHandler = (request: Http.IncomingMessage, response: Http.ServerResponse) => void
+
+/**
  * @since 0.1.0
  */
 export interface GracefulHttpService {
@@ -84,6 +118,23 @@ export interface GracefulHttpService {
   /** The port actually bound (useful with `port: 0`). */
   readonly port: number
   readonly stats: Effect.Effect<Stats>
+  /** The body limit every app served here enforces, in bytes. */
+  readonly maxBodySize: number
+  /** `true` once the drain began: every response carries `Connection: close`. */
+  readonly isDraining: () => boolean
+  /**
+   * A Node request listener running `app` with what this server adds to every app: the `Host` check,
+   * `413` by `Content-Length`, the body limit, JSON bodies for empty error responses.
+   */
+  readonly handler: <E, R>(
+    app: HttpApp.Default<E, R>,
+    middleware?: HttpMiddleware.HttpMiddleware | undefined
+  ) => Effect.Effect<NodeHandler, never, Exclude<R, HttpServerRequest.HttpServerRequest | Scope.Scope>>
+  /**
+   * Serves requests with `handler` until the scope closes. On close the drain runs first, while
+   * everything the handler needs is still up; then the listener is removed.
+   */
+  readonly listen: (handler: NodeHandler) => Effect.Effect<void, never, Scope.Scope>
 }
 
 /**
@@ -94,27 +145,25 @@ export class GracefulHttp extends Context.Tag("@shop/lifecycle/GracefulHttp")<Gr
 const ms = (input: Duration.DurationInput) => Duration.toMillis(Duration.decode(input))
 
 /**
- * Answers 413 with a JSON body when the declared body is too large, and bounds chunked bodies too
- * (those can only be cut off: the platform resets the connection).
+ * Answers what the request head alone refuses (no `Host`, a declared body over the limit) with a JSON
+ * body, and bounds chunked bodies too (those can only be cut off: the platform resets the connection).
  */
 const limitBody = (maxBodySize: number) => <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-    // Node's own check (requireHostHeader) answers with an empty body; it is off, so answer here.
-    if (request.headers.host === undefined && NodeHttpServerRequest.toIncomingMessage(request).httpVersion === "1.1") {
-      return Effect.succeed(HttpServerResponse.unsafeJson({
-        _tag: "BadRequest",
-        message: "an HTTP/1.1 request must have a Host header"
-      }, { status: 400, headers: { connection: "close" } }))
-    }
-    const declared = Number(request.headers["content-length"] ?? 0)
-    if (declared > maxBodySize) {
-      return Effect.succeed(HttpServerResponse.unsafeJson({
-        _tag: "PayloadTooLarge",
-        message: `request body of ${declared} bytes exceeds the limit of ${maxBodySize} bytes`
-      }, { status: 413, headers: { connection: "close" } }))
-    }
-    return HttpServerRequest.withMaxBodySize(app, Option.some(maxBodySize))
+    const refused = refusal(NodeHttpServerRequest.toIncomingMessage(request), maxBodySize)
+    return refused === undefined
+      ? HttpServerRequest.withMaxBodySize(app, Option.some(maxBodySize))
+      : Effect.succeed(
+        HttpServerResponse.unsafeJson(refused.body, { status: refused.status, headers: { connection: "close" } })
+      )
   })
+
+const makeServer = (options: Options, serverOptions: Http.ServerOptions): Http.Server =>
+  options.createServer !== undefined
+    ? options.createServer(serverOptions)
+    : options.tls !== undefined
+    ? Https.createServer({ ...options.tls, ...serverOptions })
+    : Http.createServer(serverOptions)
 
 /**
  * Creates and starts the server in the current scope.
@@ -136,29 +185,17 @@ export const make = (
     const headersTimeout = Math.min(ms(options.headersTimeout ?? "10 seconds"), requestTimeout || Infinity)
     // Node checks both timeouts only this often (default 30 s: a 10 s limit would fire after up to 40 s)
     const shortestTimeout = Math.min(...[headersTimeout, requestTimeout].filter((t) => t > 0), 120_000)
-    const server = Http.createServer({
+    const server = makeServer(options, {
       keepAliveTimeout: ms(options.keepAliveTimeout ?? "5 seconds"),
       headersTimeout,
       requestTimeout,
       connectionsCheckingInterval: Math.max(10, Math.floor(shortestTimeout / 4)),
-      // answered below, with a JSON body instead of Node's empty one
+      // answered in limitBody, with a JSON body instead of Node's empty one
       requireHostHeader: false
     })
-    const sockets = new Set<Net.Socket>()
-    const responses = new Set<Http.ServerResponse>()
-    let draining = false
-
-    server.on("connection", (socket) => {
-      sockets.add(socket)
-      socket.once("close", () => sockets.delete(socket))
-    })
-    installJsonClientErrors(server, { requestTimeout, headersTimeout })
-    // Registered before the Effect handler, so it sees every request first.
-    server.on("request", (_request: Http.IncomingMessage, response: Http.ServerResponse) => {
-      responses.add(response)
-      response.once("close", () => responses.delete(response))
-      if (draining) response.setHeader("connection", "close")
-    })
+    // before any request handler: it must see every request first
+    const connections = Connections.track(server)
+    installJsonClientErrors(server, { requestTimeout, headersTimeout, maxBodySize })
 
     const inner = yield* NodeHttpServer.make(() => server, { port: options.port, host: options.host })
 
@@ -172,73 +209,72 @@ export const make = (
     // Requests already on the wire get read and answered (with `Connection: close`) within the grace;
     // sockets still idle after it are closed. The loop ends with the race below, when all have ended.
     const closeIdleAfterGrace = Effect.sleep(idleGrace).pipe(
-      Effect.zipRight(Effect.sync(() => {
-        server.closeIdleConnections()
-        // Node does not count a connection that never sent a byte as idle (a browser's pre-connect,
-        // a fetch aborted while connecting): it would hold the drain until the client's own
-        // keep-alive timeout (undici's: 4 s). Nothing was asked on it, so nothing is cut.
-        for (const socket of sockets) {
-          if (socket.bytesRead === 0) socket.destroy()
-        }
-      })),
+      Effect.zipRight(Effect.sync(connections.closeIdle)),
       Effect.zipRight(Effect.never)
     )
 
     const drain = Effect.gen(function*() {
       yield* lifecycle.beginDrain("http server closing")
-      draining = true
-      for (const response of responses) {
-        if (!response.headersSent) response.setHeader("connection", "close")
-      }
+      connections.beginDraining()
       if (Duration.toMillis(preStopDelay) > 0) {
         yield* Effect.log(`http: draining, still serving for ${Duration.format(preStopDelay)}`)
         yield* Effect.sleep(preStopDelay).pipe(Effect.interruptible)
       }
-      const inFlightAtClose = responses.size
-      yield* Effect.log(`http: closed listener, waiting for ${inFlightAtClose} in-flight request(s)`)
+      yield* Effect.log(`http: closed listener, waiting for ${connections.responses.size} in-flight request(s)`)
       const closed = yield* Effect.raceFirst(closeListener, closeIdleAfterGrace).pipe(
         Effect.interruptible, // finalizers are uninterruptible: without this the timeout never fires
         Effect.timeoutOption(drainTimeout)
       )
       if (Option.isNone(closed)) {
-        const cutRequests = responses.size
-        const cutConnections = sockets.size
-        server.closeAllConnections()
-        for (const socket of sockets) socket.destroy()
+        const cutRequests = connections.responses.size
+        const cutConnections = connections.sockets.size
+        connections.cutAll()
         yield* Effect.logWarning(
           `http: drain timeout of ${
             Duration.format(drainTimeout)
           } passed; cut ${cutConnections} connection(s) with ${cutRequests} request(s) in flight`
         )
       }
-    }).pipe(lifecycle.step("http drain", { pending: () => `${responses.size} request(s) in flight` }))
+    }).pipe(lifecycle.step("http drain", { pending: () => `${connections.responses.size} request(s) in flight` }))
     const drainOnce = yield* Effect.once(drain)
+
+    // Added after the listener is registered, so on close it runs BEFORE the listener is removed and
+    // before any layer the handlers depend on is released.
+    const drainFirst = <R>(register: Effect.Effect<void, never, R>) =>
+      Effect.zipRight(register, Effect.addFinalizer(() => drainOnce))
+
+    const jsonErrors = HttpApp.appendPreResponseHandler(HttpJsonErrors.preResponseHandlerWith({ maxBodySize }))
+    const wrap = <E, R>(app: HttpApp.Default<E, R>) => Effect.zipRight(jsonErrors, limitBody(maxBodySize)(app))
 
     const httpServer = HttpServer.make({
       address: inner.address,
       serve: (app, middleware) =>
-        Effect.gen(function*() {
-          const limited = Effect.zipRight(
-            HttpApp.appendPreResponseHandler(HttpJsonErrors.preResponseHandler),
-            limitBody(maxBodySize)(app)
-          )
-          yield* (middleware === undefined ? inner.serve(limited) : inner.serve(limited, middleware as any))
-          // Added after the inner serve step, so it runs BEFORE the request listener is removed and
-          // before any layer the handlers depend on is released.
-          yield* Effect.addFinalizer(() => drainOnce)
-        })
+        drainFirst(middleware === undefined ? inner.serve(wrap(app)) : inner.serve(wrap(app), middleware as any))
     })
     // Fallback when nothing was served through this server: still stop accepting in order.
     yield* Effect.addFinalizer(() => drainOnce)
 
-    const port = inner.address._tag === "TcpAddress" ? inner.address.port : 0
-    return Context.make(HttpServer.HttpServer, httpServer).pipe(
-      Context.add(GracefulHttp, {
-        server,
-        port,
-        stats: Effect.sync(() => ({ connections: sockets.size, inFlight: responses.size, draining }))
-      })
-    )
+    const service: GracefulHttpService = {
+      server,
+      port: inner.address._tag === "TcpAddress" ? inner.address.port : 0,
+      stats: Effect.sync(() => ({
+        connections: connections.sockets.size,
+        inFlight: connections.responses.size,
+        draining: connections.isDraining()
+      })),
+      maxBodySize,
+      isDraining: connections.isDraining,
+      handler: (app, middleware) =>
+        middleware === undefined
+          ? NodeHttpServer.makeHandler(wrap(app))
+          : NodeHttpServer.makeHandler(wrap(app), middleware as any) as any,
+      listen: (handler) =>
+        drainFirst(Effect.acquireRelease(
+          Effect.sync(() => server.on("request", handler)),
+          () => Effect.sync(() => server.off("request", handler))
+        ))
+    }
+    return Context.make(HttpServer.HttpServer, httpServer).pipe(Context.add(GracefulHttp, service))
   })
 
 /**
@@ -264,7 +300,7 @@ export const layer = (
  */
 export const layerConfig: Layer.Layer<
   HttpServer.HttpServer | GracefulHttp | HttpPlatform.HttpPlatform | Etag.Generator | NodeContext.NodeContext,
-  ServeError | import("effect/ConfigError").ConfigError,
+  ServeError | ConfigError.ConfigError,
   Lifecycle
 > = Layer.unwrapEffect(
   Effect.map(

@@ -3,7 +3,7 @@
  *
  * The naive `Effect.repeat(tick, Schedule.spaced(...))` under `forkScoped` is interrupted mid-tick
  * at shutdown (a transaction rolls back half a batch) and dies silently at the first failed tick.
- * Here a tick in progress is an uninterruptible region that only its own timeout can abort, a
+ * Here shutdown never interrupts a tick in progress (only the tick's own timeout can abort it), a
  * failed tick is logged and the loop goes on, and no tick starts once draining began.
  *
  * @since 0.1.0
@@ -83,9 +83,9 @@ export const make = <A, E, R>(
         onTimeout: () => new TickTimeout(Duration.decode(options.tickTimeout!))
       })
 
+    // Nothing interrupts the loop (a daemon whose finalizer awaits it, below), so a tick in progress
+    // runs to its end; only the tick's own timeout can interrupt it.
     const tick = timed.pipe(
-      // Shutdown waits for the tick; only the tick's own timeout (inside) can interrupt it.
-      Effect.uninterruptible,
       Effect.matchCauseEffect({
         onSuccess: (result) =>
           Effect.sync(() => {

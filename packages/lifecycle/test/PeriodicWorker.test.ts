@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
@@ -32,20 +33,27 @@ const start = <A, E>(options: PeriodicWorker.Options<A, E, never>) =>
   Effect.map(startWithLifecycle(PeriodicWorker.make(options)), ({ value, ...rest }) => ({ worker: value, ...rest }))
 
 describe("PeriodicWorker", () => {
-  it.effect("shutdown in the middle of a tick lets it commit, and no tick starts afterwards", () =>
-    Effect.gen(function*() {
-      const db = yield* makeFakeDb
-      const { close } = yield* start({ name: "fulfillment", interval: "5 seconds", tick: db.tick() })
-      yield* TestClock.adjust("7 seconds") // tick 1: 0..2 s, tick 2 begins at 7 s
-      yield* db.began(2)
-      const closing = yield* close
-      yield* TestClock.adjust("1 second")
-      assert.isNull(closing.unsafePoll(), "teardown waits for the open transaction")
-      yield* TestClock.adjust("1 second")
-      yield* Fiber.join(closing)
-      yield* TestClock.adjust("1 minute")
-      assert.deepStrictEqual(db.log, ["begin 1", "commit 1", "begin 2", "commit 2"])
-    }))
+  // With a tick timeout the tick runs in an interruptible region: shutdown must still not cut it.
+  it.effect.each<{ readonly tickTimeout: Duration.DurationInput | undefined }>([
+    { tickTimeout: undefined },
+    { tickTimeout: "1 minute" }
+  ])(
+    "shutdown in the middle of a tick lets it commit, and no tick starts afterwards (tickTimeout $tickTimeout)",
+    ({ tickTimeout }) =>
+      Effect.gen(function*() {
+        const db = yield* makeFakeDb
+        const { close } = yield* start({ name: "fulfillment", interval: "5 seconds", tick: db.tick(), tickTimeout })
+        yield* TestClock.adjust("7 seconds") // tick 1: 0..2 s, tick 2 begins at 7 s
+        yield* db.began(2)
+        const closing = yield* close
+        yield* TestClock.adjust("1 second")
+        assert.isNull(closing.unsafePoll(), "teardown waits for the open transaction")
+        yield* TestClock.adjust("1 second")
+        yield* Fiber.join(closing)
+        yield* TestClock.adjust("1 minute")
+        assert.deepStrictEqual(db.log, ["begin 1", "commit 1", "begin 2", "commit 2"])
+      })
+  )
 
   it.effect("`again` runs the next tick at once while it holds; the interval paces the loop after that", () =>
     Effect.gen(function*() {

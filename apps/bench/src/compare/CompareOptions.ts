@@ -18,7 +18,8 @@ export const rows = {
   5: "fulfillment, two replicas",
   6: "carrier bookings/s and SIGTERM with bookings in flight",
   7: "start → /readyz 200",
-  8: "SIGTERM → exit, idle"
+  8: "SIGTERM → exit, idle",
+  9: "no database: GET /items/{id} and POST /items, CPU per request, vs Fastify, bare node and HttpApiBuilder.serve"
 } as const
 export type RowNumber = keyof typeof rows
 
@@ -49,7 +50,7 @@ export const config: Config.Config<CompareOptions> = Config.all({
   orders: positive("COMPARE_ORDERS", 20_000),
   skip: Config.array(Config.integer(), "COMPARE_SKIP").pipe(
     Config.withDefault([]),
-    Config.validate({ message: "must be row numbers from 1 to 8", validation: (list) => list.every(isRow) }),
+    Config.validate({ message: "must be row numbers from 1 to 9", validation: (list) => list.every(isRow) }),
     Config.map((list) => new Set(list.filter(isRow)) as ReadonlySet<RowNumber>)
   ),
   write: Config.boolean("COMPARE_NO_WRITE").pipe(Config.withDefault(false), Config.map((no) => !no)),

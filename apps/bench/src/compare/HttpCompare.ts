@@ -32,6 +32,8 @@ export interface HttpOptions extends Section.Setup {
   readonly endpoints: ReadonlyArray<Endpoint>
   /** Which of rows 1–3 to show. */
   readonly show: { readonly get: boolean; readonly post: boolean; readonly rss: boolean }
+  /** `taskset -c` cores for the servers (`Pinning`). */
+  readonly serverCpus: string | undefined
 }
 
 export const seededOrders = 2000
@@ -54,7 +56,8 @@ export const run = (options: HttpOptions): Effect.Effect<Section.Section, BenchE
           script: stack.script,
           cwd: options.cwd,
           env: { ...options.env, DATABASE_URL: Redacted.value(db.url) },
-          readyTimeout: options.readyTimeout
+          readyTimeout: options.readyTimeout,
+          cpus: options.serverCpus
         })
         console.log(`${stack.name} (pid ${server.pid}) ready in ${ms(server.startToReady)}`)
         const atReady = Option.getOrElse(yield* server.rss, () => 0)

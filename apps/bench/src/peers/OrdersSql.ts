@@ -19,7 +19,7 @@ const itemsJson = `COALESCE((
   FROM order_items i WHERE i.order_id = o.id), '[]'::json)`
 const eventsJson = `COALESCE((
   SELECT json_agg(json_build_object('from', e.from_status, 'to', e.to_status,
-                                    'atMs', floor(extract(epoch FROM e.at) * 1000)) ORDER BY e.at, e.id)
+                                    'atMs', floor(extract(epoch FROM e.at) * 1000)) ORDER BY e.id)
   FROM order_events e WHERE e.order_id = o.id), '[]'::json)`
 const Sql = {
   orderByKey: `SELECT o.*, ${itemsJson} AS items FROM orders o WHERE o.idempotency_key = $1`,

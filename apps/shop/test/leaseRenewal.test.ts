@@ -1,0 +1,209 @@
+/**
+ * The stale-job lease renewal of the booking pool (`Bookings.book`): a job that waited in the queue
+ * for `min(lease / 2, lease - CARRIER_TIMEOUT)` or longer since its claim renews its lease before it
+ * calls the carrier, and gives the order up, without calling the carrier, if the lease was taken.
+ *
+ * Handshakes that cannot deadlock: the carrier is a fake (below) that holds every booking until the
+ * test releases it, so with one worker the second job of a claim waits in the queue for as long as
+ * the test wants. The test holds no database lock: the table-lock handshake this replaces hung once an
+ * assertion failed while it held the lock, because the shop's shutdown then waited for a booking
+ * store blocked on that lock, whose holder was only released after the shutdown. The only wait on the
+ * clock is a lower bound — the queued job will have waited at least that long — and every handshake is
+ * a bounded poll; held bookings are answered before the shop shuts down, so a regression fails the
+ * test instead of hanging it.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { assert, describe, it } from "@effect/vitest"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+import { Bookings } from "../src/Bookings.js"
+import { anOrder, call, startShop } from "./support.js"
+
+/** Polls `check` until it holds, every 20 ms, up to `bound` times; fails with `what` otherwise. */
+const eventually = <A>(check: Effect.Effect<A>, holds: (a: A) => boolean, what: string, bound = 250) =>
+  check.pipe(
+    Effect.filterOrFail(holds, () => new Error(`never happened: ${what}`)),
+    Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.intersect(Schedule.recurs(bound))))
+  )
+
+/**
+ * A carrier speaking `@shop/carrier-client`'s wire protocol (apps/carrier-sim/src/Api.ts):
+ * `POST /v1/shipments` is answered 201 only once the test releases that order; `GET /v1/events` (the
+ * tracking feed's long poll) answers an empty page after a second. Closed with the scope.
+ */
+const fakeCarrier = Effect.gen(function*() {
+  const booked: Array<number> = [] // order ids, in the order their booking requests arrived
+  const gates = new Map<number, { readonly promise: Promise<void>; readonly open: () => void }>()
+  const gate = (orderId: number) => {
+    let entry = gates.get(orderId)
+    if (entry === undefined) {
+      let open!: () => void
+      const promise = new Promise<void>((resolve) => {
+        open = resolve
+      })
+      entry = { promise, open }
+      gates.set(orderId, entry)
+    }
+    return entry
+  }
+  const server = Http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://carrier")
+    const answer = (status: number, body: unknown) => {
+      if (!res.writableEnded && !res.destroyed) {
+        res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body))
+      }
+    }
+    if (req.method === "POST" && url.pathname === "/v1/shipments") {
+      const chunks: Array<Buffer> = []
+      req.on("data", (chunk: Buffer) => chunks.push(chunk))
+      req.on("end", () => {
+        const { orderId } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { orderId: number }
+        booked.push(orderId)
+        void gate(orderId).promise.then(() =>
+          answer(201, { shipmentId: `shp-${orderId}`, trackingNumber: `TRK${orderId}` })
+        )
+      })
+    } else if (req.method === "GET" && url.pathname === "/v1/events") {
+      const after = Number(url.searchParams.get("after") ?? 0)
+      const timer = setTimeout(() => answer(200, { events: [], cursor: after }), 1000)
+      res.on("close", () => clearTimeout(timer))
+    } else {
+      answer(404, { _tag: "NotFound", message: `${req.method} ${url.pathname}` })
+    }
+  })
+  yield* Effect.acquireRelease(
+    Effect.async<void>((resume) => {
+      server.listen(0, "127.0.0.1", () => resume(Effect.void))
+    }),
+    () =>
+      Effect.async<void>((resume) => {
+        for (const entry of gates.values()) entry.open()
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
+  )
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    /** Order ids whose booking reached the carrier, in arrival order. */
+    booked: Effect.sync(() => [...booked]),
+    /** Lets the carrier answer this order's booking (now, or as soon as it arrives). */
+    release: (orderId: number) => Effect.sync(() => gate(orderId).open()),
+    releaseAll: Effect.sync(() => booked.forEach((orderId) => gate(orderId).open()))
+  }
+})
+
+const leaseMs = 10_000
+/** min(lease / 2, lease - CARRIER_TIMEOUT): a job may go straight to the carrier this long after its claim. */
+const renewAfterMs = 100
+
+/**
+ * A shop with one carrier worker, and two orders packed at once: one claim leases both, the first is
+ * held at the carrier and the second waits in the queue. The order ids are returned in that order.
+ */
+const twoOrdersOneQueued = Effect.gen(function*() {
+  const carrier = yield* fakeCarrier
+  const shop = yield* startShop({
+    CARRIER_URL: carrier.url,
+    CARRIER_CONCURRENCY: "1",
+    CARRIER_LEASE: `${leaseMs} millis`,
+    CARRIER_TIMEOUT: `${leaseMs - renewAfterMs} millis`,
+    CARRIER_DISPATCH_INTERVAL: "20 millis",
+    CARRIER_SHUTDOWN_TIMEOUT: "300 millis"
+  })
+  // added after the shop, so it runs before the shop shuts down: a failed test never waits on a held booking
+  yield* Effect.addFinalizer(() => carrier.releaseAll)
+  const sql = Context.get(shop.context, SqlClient.SqlClient)
+  const { owner, pool } = Context.get(shop.context, Bookings)
+  const ids = yield* Effect.forEach([0, 1], (i) =>
+    Effect.gen(function*() {
+      const created = yield* call(shop.baseUrl, "POST", "/v1/orders", anOrder(`c${i}@example.com`))
+      assert.strictEqual((yield* call(shop.baseUrl, "POST", `/v1/orders/${created.body.id}/pay`)).status, 200)
+      return created.body.id as number
+    }))
+  const [first, second] = ids.sort((a, b) => a - b)
+  yield* sql`UPDATE orders SET status = 'packed' WHERE id IN (${first}, ${second})`.pipe(Effect.orDie)
+  yield* eventually(
+    Effect.zip(pool.stats, carrier.booked),
+    ([stats, booked]) => stats.inFlight === 1 && stats.queued === 1 && booked.length === 1,
+    "the first booking held at the carrier, the second job queued"
+  )
+  assert.deepStrictEqual(yield* carrier.booked, [first], "the fresh job went to the carrier")
+  return { carrier, shop, sql, owner, first, second }
+})
+
+const leaseOf = (sql: SqlClient.SqlClient, id: number) =>
+  Effect.map(
+    sql<{ status: string; leaseOwner: string | null; untilMs: string | null }>`
+      SELECT status, lease_owner, (extract(epoch FROM leased_until) * 1000)::float8::text AS until_ms
+      FROM orders WHERE id = ${id}`,
+    ([row]) => ({ status: row.status, owner: row.leaseOwner, untilMs: Number(row.untilMs) })
+  ).pipe(Effect.orDie)
+
+describe("booking lease renewal", () => {
+  it.scopedLive(
+    "a job that waited in the queue past its renewal point renews its lease before it calls the carrier",
+    () =>
+      Effect.gen(function*() {
+        const { carrier, first, owner, second, sql } = yield* twoOrdersOneQueued
+        const claimed = yield* leaseOf(sql, second)
+        assert.strictEqual(claimed.owner, owner)
+        // a lower bound, not a hope: by the time a worker takes it, the second job has waited longer than this
+        yield* Effect.sleep(`${renewAfterMs + 50} millis`)
+        yield* carrier.release(first)
+
+        yield* eventually(carrier.booked, (booked) => booked.length === 2, "the second booking reached the carrier")
+        assert.deepStrictEqual(yield* carrier.booked, [first, second])
+        // held at the carrier: whatever its lease says now was written before the carrier was called
+        const renewed = yield* leaseOf(sql, second)
+        assert.strictEqual(renewed.owner, owner)
+        assert.strictEqual(renewed.status, "packed")
+        assert.isAtLeast(
+          renewed.untilMs - claimed.untilMs,
+          renewAfterMs,
+          `leased until ${new Date(renewed.untilMs).toISOString()}, claimed until ${
+            new Date(claimed.untilMs).toISOString()
+          }: renewed before the call`
+        )
+
+        yield* carrier.release(second)
+        yield* eventually(
+          Effect.all([leaseOf(sql, first), leaseOf(sql, second)]),
+          (orders) => orders.every((order) => order.status === "shipped"),
+          "both shipped"
+        )
+      }),
+    30_000
+  )
+
+  it.scopedLive(
+    "a job that waited in the queue past its renewal point, whose lease another replica took, never reaches the carrier",
+    () =>
+      Effect.gen(function*() {
+        const { carrier, first, owner, second, shop, sql } = yield* twoOrdersOneQueued
+        // another replica takes the queued order's lease (as if ours had expired)
+        const taken = yield* sql`
+          UPDATE orders SET lease_owner = 'another-replica', leased_until = now() + interval '1 hour'
+          WHERE id = ${second} AND lease_owner = ${owner} RETURNING id`.pipe(Effect.orDie)
+        assert.strictEqual(taken.length, 1, "the queued order was leased to this shop")
+        // a lower bound, not a hope: by the time a worker takes it, the second job has waited longer than this
+        yield* Effect.sleep(`${renewAfterMs + 50} millis`)
+        yield* carrier.release(first)
+
+        const gaveUp = `order ${second} waited past its lease`
+        yield* eventually(
+          Effect.zip(Effect.sync(() => shop.logs.some((line) => line.includes(gaveUp))), carrier.booked),
+          ([logged, booked]) => logged || booked.includes(second),
+          "the stale job gave the order up, or called the carrier"
+        )
+        assert.deepStrictEqual(yield* carrier.booked, [first], "only the fresh job called the carrier")
+        assert.isTrue(shop.logs.some((line) => line.includes(gaveUp)), `logged "${gaveUp}"`)
+        yield* eventually(leaseOf(sql, first), (order) => order.status === "shipped", "the first shipped")
+        const left = yield* leaseOf(sql, second)
+        assert.deepStrictEqual([left.status, left.owner], ["packed", "another-replica"], "left to its next owner")
+      }),
+    30_000
+  )
+})

@@ -1,0 +1,77 @@
+/**
+ * Statements straight on the `pg` pool under the shop's `PgClient`, for the few that every request
+ * runs. A `SqlClient` statement pays, per execution, for a span (a no-op one when tracing is off), a
+ * Scope, compiling its fragments to text and transforming every row and nested JSON value: about
+ * 90 µs of CPU against 57 µs for `pg` itself (measured on this machine, one order read). {@link query}
+ * takes text already written and transforms only the row's own column names.
+ *
+ * Same pool, same limits, same failures as the `SqlClient`: a `SqlError` whose message starts like
+ * the client's ("Failed to acquire connection" when no connection came within the connect timeout),
+ * and inside `sql.withTransaction` the statement runs on the transaction's connection.
+ *
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { SqlError } from "@effect/sql/SqlError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as String from "effect/String"
+import type Pg from "pg"
+
+/**
+ * The pool shared by the `PgClient` and {@link query}.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class PgPool extends Context.Tag("@shop/database/PgPool")<PgPool, Pg.Pool>() {}
+
+const names = new Map<string, string>()
+/** snake_case → camelCase, as the client's `transformResultNames`; a handful of names, remembered. */
+const camel = (name: string) => {
+  let cached = names.get(name)
+  if (cached === undefined) {
+    cached = String.snakeToCamel(name)
+    names.set(name, cached)
+  }
+  return cached
+}
+
+const camelRow = (row: Record<string, unknown>): any => {
+  const out: Record<string, unknown> = {}
+  for (const key in row) out[camel(key)] = row[key]
+  return out
+}
+
+/** pg rejects a checkout that waited past `connectionTimeoutMillis` with this message. */
+const isAcquireTimeout = (error: Error) => /timeout exceeded when trying to connect/.test(error.message)
+
+/**
+ * Runs `text` with `params` (`$1`, `$2`…) and returns the rows with camelCase column names. Nested
+ * JSON values are returned as PostgreSQL built them: give their keys the wanted case in the SQL.
+ * Interrupting it stops waiting for the answer; the statement itself runs to its end.
+ *
+ * @since 0.1.0
+ */
+export const query = <A>(text: string, params: ReadonlyArray<unknown>): Effect.Effect<
+  ReadonlyArray<A>,
+  SqlError,
+  PgPool
+> =>
+  Effect.flatMap(
+    Effect.serviceOption(SqlClient.TransactionConnection),
+    Option.match({
+      onSome: ([connection]) =>
+        Effect.map(connection.execute(text, params, undefined), (rows) => rows.map(camelRow) as ReadonlyArray<A>),
+      onNone: () =>
+        Effect.flatMap(PgPool, (pool) =>
+          Effect.async<ReadonlyArray<A>, SqlError>((resume) => {
+            pool.query(text, params as Array<unknown>, (error: Error | undefined, result: Pg.QueryResult) => {
+              if (error === undefined || error === null) return resume(Effect.succeed(result.rows.map(camelRow)))
+              const message = isAcquireTimeout(error) ? "Failed to acquire connection" : "Failed to execute statement"
+              resume(Effect.fail(new SqlError({ cause: error, message })))
+            })
+          }))
+    })
+  )

@@ -1,0 +1,226 @@
+/**
+ * One request on the fast path: the steps of `HttpApiBuilder`'s pipeline in its order — GracefulHttp's
+ * refusals, the policy, path, payload, headers and url params decoded, the handler, the success
+ * encoded or the failure answered — with no Scope, no context copy, and no fiber at all when the
+ * handler completes synchronously.
+ *
+ * @internal
+ */
+import type * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpServerError from "@effect/platform/HttpServerError"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { GracefulHttp } from "@shop/lifecycle"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Runtime from "effect/Runtime"
+import type * as Http from "node:http"
+import type { RequestPolicy } from "../RequestPolicy.js"
+import { type Target, writeEncoded, writeJson, writeResponse } from "./respond.js"
+import { decodeError, type Encoded, encodeWith, type EndpointSchemas } from "./schemas.js"
+
+/** An endpoint served on the fast path. */
+export interface FastRoute {
+  readonly fast: true
+  /** The route template, e.g. `/v1/orders/:id`. */
+  readonly path: string
+  readonly schemas: EndpointSchemas
+  readonly handler: HttpApiBuilder.Handlers.Item<unknown, unknown>["handler"]
+  /** The server's runtime with the group's context: the handler runs in it. */
+  readonly runtime: Runtime.Runtime<never>
+  readonly uninterruptible: boolean
+  /** Reads the body before anything is decoded: the endpoint has a payload, or the policy checks JSON text. */
+  readonly readsBody: boolean
+}
+
+/** What every fast request shares. */
+export interface Plan {
+  readonly policy: RequestPolicy<unknown> | undefined
+  readonly errors: ReadonlyArray<Encoded>
+  readonly maxBodySize: number
+  /** The server's runtime: for the policy's answers to defects and for streamed bodies. */
+  readonly runtime: Runtime.Runtime<never>
+  /** Wraps a handler run in a server span, when a tracer is on. */
+  readonly trace:
+    | ((effect: Effect.Effect<unknown, unknown>, request: Http.IncomingMessage, route: string) => Effect.Effect<
+      unknown,
+      unknown
+    >)
+    | undefined
+}
+
+/** What the router found: the route and what it read from the URL. */
+export interface Matched {
+  readonly handler: FastRoute
+  readonly params: Record<string, string | undefined>
+  readonly searchParams: Record<string, string | Array<string>>
+}
+
+/** `request.text` as the platform reads it: decoded as UTF-8 chunk by chunk, counted after decoding. */
+const readText = (target: Target, done: (text: string) => void) => {
+  const { maxBodySize, request } = target
+  let text = ""
+  let bytes = 0
+  request.setEncoding("utf8")
+  request.on("data", (chunk: string) => {
+    text += chunk
+    bytes += Buffer.byteLength(chunk)
+    // as the platform's body limit: the stream is destroyed, and the connection with it
+    if (bytes > maxBodySize) request.destroy()
+  })
+  request.once("end", () => done(text))
+}
+
+/** The platform's defect for a body that is not JSON (`request.json` under `Effect.orDie`). */
+const bodyDecodeError = (request: Http.IncomingMessage, cause: unknown) =>
+  new HttpServerError.RequestError({ request: request as never, reason: "Decode", cause })
+
+const isBodyDecodeError = (defect: unknown): defect is HttpServerError.RequestError =>
+  HttpServerError.isServerError(defect) && defect._tag === "RequestError" && defect.reason === "Decode"
+
+/** The contract's schema for the squashed cause, else the platform's own answer (500, 499, 503, a Respondable). */
+const answerCause = (plan: Plan, target: Target, cause: Cause.Cause<unknown>): void => {
+  const encoded = encodeWith(plan.errors, Cause.squash(cause))
+  if (encoded !== undefined && !ParseResult.isParseError(encoded)) {
+    try {
+      return writeEncoded(target, encoded.schema, encoded.encoded)
+    } catch {
+      // not JSON-encodable: the platform then answers with the cause's own response
+    }
+  }
+  const [response] = Effect.runSync(HttpServerError.causeResponse(cause))
+  if (!target.response.destroyed) writeResponse(target, response, plan.runtime)
+}
+
+/**
+ * What `HttpApiBuilder` makes of a failure: a ParseError becomes `HttpApiDecodeError`; a defect goes
+ * to the policy (whose own failures are answered, never given back to it); then the contract's errors.
+ */
+const answerFailure = (plan: Plan, target: Target, cause: Cause.Cause<unknown>): void => {
+  const failure = Cause.failureOrCause(cause)
+  if (Either.isLeft(failure) && ParseResult.isParseError(failure.left)) cause = Cause.fail(decodeError(failure.left))
+  const defect = Cause.dieOption(cause)
+  const policy = plan.policy
+  if (Option.isNone(defect) || policy === undefined) return answerCause(plan, target, cause)
+  if (policy.malformedJson !== undefined && isBodyDecodeError(defect.value)) {
+    return answerCause(plan, target, Cause.fail(policy.malformedJson(defect.value.cause)))
+  }
+  if (policy.onDefect === undefined) return answerCause(plan, target, cause)
+  const fiber = Runtime.runFork(plan.runtime)(policy.onDefect(defect.value))
+  fiber.addObserver((exit) =>
+    Exit.isSuccess(exit) ? writeResponse(target, exit.value, plan.runtime) : answerCause(plan, target, exit.cause)
+  )
+}
+
+const answerSuccess = (plan: Plan, target: Target, route: FastRoute, value: unknown): void => {
+  if (HttpServerResponse.isServerResponse(value)) {
+    const writer = writeResponse(target, value, plan.runtime)
+    if (writer !== undefined) interruptOnClose(target, writer)
+    return
+  }
+  const encoded = encodeWith(route.schemas.success, value)
+  if (encoded === undefined) return answerCause(plan, target, Cause.die(new Error("endpoint has no success schema")))
+  if (ParseResult.isParseError(encoded)) return answerFailure(plan, target, Cause.fail(encoded))
+  try {
+    writeEncoded(target, encoded.schema, encoded.encoded)
+  } catch (error) {
+    // HttpServerResponse.json fails the same way, as a ParseError of the success schema
+    answerFailure(
+      plan,
+      target,
+      Cause.fail(ParseResult.parseError(
+        new ParseResult.Type(
+          route.schemas.success[0].ast,
+          encoded.encoded,
+          `Could not encode to JSON: ${error}`
+        )
+      ))
+    )
+  }
+}
+
+const interruptOnClose = (target: Target, fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
+  target.response.once("close", () => {
+    if (!target.response.writableEnded) fiber.unsafeInterruptAsFork(HttpServerError.clientAbortFiberId)
+  })
+
+const finish = (plan: Plan, target: Target, route: FastRoute, exit: Exit.Exit<unknown, unknown>) =>
+  Exit.isSuccess(exit) ? answerSuccess(plan, target, route, exit.value) : answerFailure(plan, target, exit.cause)
+
+const run = (plan: Plan, target: Target, route: FastRoute, input: object) => {
+  let effect = route.handler(input as never) as Effect.Effect<unknown, unknown>
+  if (route.uninterruptible) effect = Effect.uninterruptible(effect)
+  if (plan.trace !== undefined) effect = plan.trace(effect, target.request, route.path)
+  const exit = Runtime.runSyncExit(route.runtime)(effect)
+  // not done synchronously: the fiber goes on, and answers when it is done
+  if (Exit.isFailure(exit) && exit.cause._tag === "Die" && Runtime.isAsyncFiberException(exit.cause.defect)) {
+    const fiber = exit.cause.defect.fiber
+    fiber.addObserver((exit) => finish(plan, target, route, exit))
+    // as the platform: a client that hangs up interrupts the handler, unless it is uninterruptible
+    if (!route.uninterruptible) interruptOnClose(target, fiber)
+    return
+  }
+  finish(plan, target, route, exit)
+}
+
+/** The decoded request, in `HttpApiBuilder`'s order: path, payload, headers, url params. */
+const decodeAndRun = (plan: Plan, target: Target, matched: Matched, text: string | undefined) => {
+  const route = matched.handler
+  const { schemas } = route
+  const input: Record<string, unknown> = {}
+  if (schemas.decodePath !== undefined) {
+    const path = schemas.decodePath(matched.params)
+    if (Either.isLeft(path)) return answerFailure(plan, target, Cause.fail(path.left))
+    input.path = path.right
+  }
+  if (schemas.decodePayload !== undefined) {
+    let json: unknown
+    try {
+      json = text === undefined || text === "" ? null : JSON.parse(text)
+    } catch (cause) {
+      return answerFailure(plan, target, Cause.die(bodyDecodeError(target.request, cause)))
+    }
+    const payload = schemas.decodePayload(json)
+    if (Either.isLeft(payload)) return answerFailure(plan, target, Cause.fail(payload.left))
+    input.payload = payload.right
+  }
+  if (schemas.decodeHeaders !== undefined) {
+    const headers = schemas.decodeHeaders(target.request.headers)
+    if (Either.isLeft(headers)) return answerFailure(plan, target, Cause.fail(headers.left))
+    input.headers = headers.right
+  }
+  if (schemas.decodeUrlParams !== undefined) {
+    const urlParams = schemas.decodeUrlParams(matched.searchParams)
+    if (Either.isLeft(urlParams)) return answerFailure(plan, target, Cause.fail(urlParams.left))
+    input.urlParams = urlParams.right
+  }
+  run(plan, target, route, input)
+}
+
+/**
+ * Serves a request the router matched to a fast route. The caller already sent everything else
+ * (other routes, `HEAD`, bodies that are not JSON) to the standard handler.
+ */
+export const serveFast = (
+  plan: Plan,
+  matched: Matched,
+  request: Http.IncomingMessage,
+  response: Http.ServerResponse
+) => {
+  const target: Target = { request, response, maxBodySize: plan.maxBodySize }
+  const refused = GracefulHttp.refusal(request, plan.maxBodySize)
+  if (refused !== undefined) return writeJson(target, refused.status, refused.body, { connection: "close" })
+  const policy = plan.policy
+  const refusedByPolicy = policy?.checkRequest?.(request as never)
+  if (refusedByPolicy !== undefined) return answerFailure(plan, target, Cause.fail(refusedByPolicy))
+  if (!matched.handler.readsBody) return decodeAndRun(plan, target, matched, undefined)
+  readText(target, (text) => {
+    const tooBad = policy?.checkJsonText?.(text)
+    if (tooBad !== undefined) return answerFailure(plan, target, Cause.fail(tooBad))
+    decodeAndRun(plan, target, matched, text)
+  })
+}

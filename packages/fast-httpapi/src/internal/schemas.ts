@@ -1,0 +1,110 @@
+/**
+ * An endpoint's schemas, compiled once at start-up into synchronous decoders and encoders that give
+ * the same results as `HttpApiBuilder`'s: the same schemas, parse options, statuses and encodings.
+ *
+ * @internal
+ */
+import type * as HttpApi from "@effect/platform/HttpApi"
+
+import type * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
+import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import { normalizeUrlParams } from "./urlParams.js"
+
+type Decoder = (input: unknown) => Either.Either<unknown, ParseResult.ParseError>
+
+/** How one schema's values go on the wire. */
+export interface Encoded {
+  readonly ast: Schema.Schema.Any["ast"]
+  readonly status: number
+  readonly kind: HttpApiSchema.Encoding["kind"] | "Void"
+  readonly contentType: string
+  readonly encode: (value: unknown) => Either.Either<unknown, ParseResult.ParseError>
+}
+
+const encodedOf = (schema: Schema.Schema.Any, status: (ast: Schema.Schema.Any["ast"]) => number): Encoded => {
+  const encoding = HttpApiSchema.getEncoding(schema.ast)
+  return {
+    ast: schema.ast,
+    status: status(schema.ast),
+    kind: HttpApiSchema.isVoid(schema.ast) ? "Void" : encoding.kind,
+    contentType: encoding.contentType,
+    encode: Schema.encodeUnknownEither(schema as Schema.Schema<unknown, unknown>)
+  }
+}
+
+/**
+ * A union's members as `HttpApiBuilder` encodes them: each with its own status; a value is encoded by
+ * the first member that accepts it.
+ */
+const members = (schemas: Iterable<Schema.Schema.Any>, status: (ast: Schema.Schema.Any["ast"]) => number) => {
+  const set = new Set<Schema.Schema.Any>()
+  for (const schema of schemas) HttpApiSchema.deunionize(set, schema)
+  return Array.from(set, (schema) => encodedOf(schema, status))
+}
+
+/** The first member that encodes `value`, and what it made of it. */
+export const encodeWith = (
+  candidates: ReadonlyArray<Encoded>,
+  value: unknown
+): { readonly schema: Encoded; readonly encoded: unknown } | ParseResult.ParseError | undefined => {
+  let firstError: ParseResult.ParseError | undefined
+  for (const schema of candidates) {
+    const result = schema.encode(value)
+    if (Either.isRight(result)) return { schema, encoded: result.right }
+    firstError ??= result.left
+  }
+  return firstError
+}
+
+/**
+ * Every error schema of the API, in the order `HttpApiBuilder` unions them: the API's, then per group
+ * its endpoints' and its own.
+ */
+export const errorSchemas = (api: HttpApi.HttpApi.AnyWithProps): ReadonlyArray<Encoded> => {
+  const schemas: Array<Schema.Schema.Any> = [api.errorSchema]
+  for (const group of Object.values(api.groups)) {
+    for (const endpoint of Object.values(group.endpoints)) schemas.push(endpoint.errorSchema)
+    schemas.push(group.errorSchema)
+  }
+  return members(schemas, HttpApiSchema.getStatusErrorAST)
+}
+
+/** The endpoint's decoders and success encoders. */
+export interface EndpointSchemas {
+  readonly decodePath: Decoder | undefined
+  readonly decodePayload: Decoder | undefined
+  readonly decodeHeaders: Decoder | undefined
+  readonly decodeUrlParams: ((params: Record<string, string | Array<string>>) => ReturnType<Decoder>) | undefined
+  readonly success: ReadonlyArray<Encoded>
+}
+
+const decoder = (schema: Option.Option<Schema.Schema.Any>): Decoder | undefined =>
+  Option.match(schema, {
+    onNone: () => undefined,
+    onSome: (schema) => Schema.decodeUnknownEither(schema as Schema.Schema<unknown, unknown>)
+  })
+
+export const compile = (endpoint: HttpApiEndpoint.HttpApiEndpoint.AnyWithProps): EndpointSchemas => {
+  const urlParams = endpoint.urlParamsSchema
+  const decodeUrlParams = decoder(urlParams)
+  return {
+    decodePath: decoder(endpoint.pathSchema),
+    decodePayload: decoder(endpoint.payloadSchema),
+    decodeHeaders: decoder(endpoint.headersSchema),
+    decodeUrlParams: decodeUrlParams === undefined || urlParams._tag === "None"
+      ? undefined
+      // a key the schema expects as an array arrives as one when it was given once
+      : (params) => decodeUrlParams(normalizeUrlParams(params, urlParams.value.ast)),
+    success: members([endpoint.successSchema], HttpApiSchema.getStatusSuccessAST)
+  }
+}
+
+/** A decode failure as `HttpApiBuilder` answers it. */
+export const decodeError = (error: ParseResult.ParseError): HttpApiDecodeError =>
+  Effect.runSync(HttpApiDecodeError.fromParseError(error))

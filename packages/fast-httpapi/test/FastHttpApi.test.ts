@@ -1,0 +1,161 @@
+import * as HttpApi from "@effect/platform/HttpApi"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
+import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { assert, describe, it } from "@effect/vitest"
+import { GracefulHttp, Lifecycle } from "@shop/lifecycle"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Schema from "effect/Schema"
+import * as Net from "node:net"
+import * as FastHttpApi from "../src/FastHttpApi.js"
+
+class Api extends HttpApi.make("test")
+  .add(
+    HttpApiGroup.make("fast")
+      .add(HttpApiEndpoint.get("sync", "/sync").addSuccess(Schema.Struct({ ok: Schema.Boolean })))
+      .add(
+        HttpApiEndpoint.get("async", "/async/:n").setPath(Schema.Struct({ n: Schema.NumberFromString }))
+          .addSuccess(Schema.Number)
+      )
+      .add(HttpApiEndpoint.post("write", "/write").addSuccess(HttpApiSchema.Text()))
+      .add(HttpApiEndpoint.get("read", "/read").addSuccess(HttpApiSchema.Text()))
+      .add(HttpApiEndpoint.get("raw", "/raw"))
+  )
+  .add(HttpApiGroup.make("plain").add(HttpApiEndpoint.get("plain", "/plain").addSuccess(HttpApiSchema.Text())))
+{}
+
+/** Handshakes with the handlers: when they started, and how they ended. */
+class Probe extends Context.Tag("test/Probe")<Probe, {
+  readonly started: Deferred.Deferred<void>
+  readonly release: Deferred.Deferred<void>
+  readonly ended: Deferred.Deferred<"completed" | "interrupted">
+}>() {}
+
+const FastGroup = FastHttpApi.group(Api, "fast", (handlers) =>
+  Effect.map(Probe, (probe) => {
+    const slow = Deferred.succeed(probe.started, undefined).pipe(
+      Effect.zipRight(Deferred.await(probe.release)),
+      Effect.zipRight(Deferred.succeed(probe.ended, "completed")),
+      Effect.onInterrupt(() => Deferred.succeed(probe.ended, "interrupted")),
+      Effect.as("done")
+    )
+    return handlers
+      .handle("sync", () => Effect.succeed({ ok: true }))
+      .handle("async", ({ path }) => Effect.delay(Effect.succeed(path.n * 2), "1 millis"))
+      .handle("write", () => slow, { uninterruptible: true })
+      .handle("read", () => slow)
+      .handleRaw("raw", () => Effect.succeed(HttpServerResponse.text("raw")))
+  }))
+const PlainGroup = HttpApiBuilder.group(
+  Api,
+  "plain",
+  (handlers) => handlers.handle("plain", () => Effect.succeed("plain"))
+)
+
+const start = (options: { middleware?: Layer.Layer<never>; onResponse?: FastHttpApi.Options["onResponse"] } = {}) =>
+  Effect.gen(function*() {
+    const logs: Array<string> = []
+    const probe = {
+      started: yield* Deferred.make<void>(),
+      release: yield* Deferred.make<void>(),
+      ended: yield* Deferred.make<"completed" | "interrupted">()
+    }
+    const ApiLive = HttpApiBuilder.api(Api).pipe(
+      Layer.provide([FastGroup, PlainGroup]),
+      Layer.provide(options.middleware ?? Layer.empty)
+    )
+    const context = yield* Layer.build(
+      FastHttpApi.layer({ onResponse: options.onResponse }).pipe(
+        Layer.provide(ApiLive),
+        Layer.provide(Layer.succeed(Probe, probe)),
+        Layer.provideMerge(GracefulHttp.layer({ port: 0, host: "127.0.0.1" })),
+        Layer.provide(Lifecycle.layer),
+        Layer.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => logs.push(String(message)))))
+      )
+    )
+    return { port: Context.get(context, GracefulHttp.GracefulHttp).port, logs, probe }
+  })
+
+const get = (port: number, path: string, method = "GET") =>
+  Effect.promise(async () => {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`, { method })
+    return { status: response.status, body: await response.text() }
+  })
+
+/** Sends a request and hangs up as soon as the handler started. */
+const hangUp = (port: number, path: string, method: string, started: Deferred.Deferred<void>) =>
+  Effect.gen(function*() {
+    const socket = Net.connect(port, "127.0.0.1")
+    socket.on("error", () => {})
+    socket.write(`${method} ${path} HTTP/1.1\r\nHost: x\r\ncontent-length: 0\r\n\r\n`)
+    yield* Deferred.await(started)
+    socket.destroy()
+  })
+
+describe("FastHttpApi", () => {
+  it.scopedLive("serves the endpoints it can on the fast path and says once which the standard handler keeps", () =>
+    Effect.gen(function*() {
+      const { logs, port } = yield* start()
+      const line = logs.find((l) => l.includes("route(s) on the fast path"))
+      assert.isDefined(line)
+      assert.include(line, "4 route(s) on the fast path")
+      assert.include(line, "GET /raw (handleRaw")
+      assert.include(line, "GET /plain (its group's handlers are not written with FastHttpApi.group)")
+      assert.deepStrictEqual(yield* get(port, "/sync"), { status: 200, body: "{\"ok\":true}" })
+      assert.deepStrictEqual(yield* get(port, "/async/21"), { status: 200, body: "42" })
+      assert.deepStrictEqual(yield* get(port, "/raw"), { status: 200, body: "raw" })
+      assert.deepStrictEqual(yield* get(port, "/plain"), { status: 200, body: "plain" })
+      const decode = yield* get(port, "/async/abc")
+      assert.strictEqual(decode.status, 400)
+      assert.strictEqual(JSON.parse(decode.body)._tag, "HttpApiDecodeError")
+    }))
+
+  it.scopedLive("a client that hangs up interrupts a handler", () =>
+    Effect.gen(function*() {
+      const { port, probe } = yield* start()
+      yield* hangUp(port, "/read", "GET", probe.started)
+      assert.strictEqual(yield* Deferred.await(probe.ended), "interrupted")
+    }))
+
+  it.scopedLive("a client that hangs up does not cut an uninterruptible handler", () =>
+    Effect.gen(function*() {
+      const { port, probe } = yield* start()
+      yield* hangUp(port, "/write", "POST", probe.started)
+      yield* Deferred.succeed(probe.release, undefined)
+      assert.strictEqual(yield* Deferred.await(probe.ended), "completed")
+    }))
+
+  it.scopedLive("onResponse sees every response, fast or standard, with its route template", () =>
+    Effect.gen(function*() {
+      const seen: Array<FastHttpApi.ResponseInfo> = []
+      const { port } = yield* start({ onResponse: (info) => seen.push(info) })
+      yield* get(port, "/async/1")
+      yield* get(port, "/plain")
+      yield* get(port, "/nowhere")
+      yield* Effect.yieldNow()
+      assert.deepStrictEqual(
+        seen.map(({ durationMs: _, ...rest }) => rest),
+        [
+          { method: "GET", route: "/async/:n", status: 200, fast: true },
+          { method: "GET", route: "/plain", status: 200, fast: false },
+          { method: "GET", route: undefined, status: 404, fast: false }
+        ]
+      )
+    }))
+
+  it.scopedLive("an HttpApiBuilder.middleware it cannot run sends every route to the standard handler, saying why", () =>
+    Effect.gen(function*() {
+      const { logs, port } = yield* start({ middleware: HttpApiBuilder.middleware(HttpMiddleware.logger) })
+      const line = logs.find((l) => l.includes("route(s) on the fast path"))
+      assert.include(line, "0 route(s) on the fast path")
+      assert.include(line, "GET /sync (an HttpApiBuilder.middleware that is not a RequestPolicy)")
+      assert.deepStrictEqual(yield* get(port, "/sync"), { status: 200, body: "{\"ok\":true}" })
+    }))
+})
