@@ -3,7 +3,7 @@
  * for `min(lease / 2, lease - CARRIER_TIMEOUT)` or longer since its claim renews its lease before it
  * calls the carrier, and gives the order up, without calling the carrier, if the lease was taken.
  *
- * Handshakes that cannot deadlock: the carrier is a fake (below) that holds every booking until the
+ * Handshakes that cannot deadlock: the carrier is a fake (`fakeCarrier.ts`) that holds every booking until the
  * test releases it, so with one worker the second job of a claim waits in the queue for as long as
  * the test wants. The test holds no database lock: the table-lock handshake this replaces hung once an
  * assertion failed while it held the lock, because the shop's shutdown then waited for a booking
@@ -16,84 +16,9 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Schedule from "effect/Schedule"
-import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 import { Bookings } from "../src/Bookings.js"
-import { anOrder, call, startShop } from "./support.js"
-
-/** Polls `check` until it holds, every 20 ms, up to `bound` times; fails with `what` otherwise. */
-const eventually = <A>(check: Effect.Effect<A>, holds: (a: A) => boolean, what: string, bound = 250) =>
-  check.pipe(
-    Effect.filterOrFail(holds, () => new Error(`never happened: ${what}`)),
-    Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.intersect(Schedule.recurs(bound))))
-  )
-
-/**
- * A carrier speaking `@shop/carrier-client`'s wire protocol (apps/carrier-sim/src/Api.ts):
- * `POST /v1/shipments` is answered 201 only once the test releases that order; `GET /v1/events` (the
- * tracking feed's long poll) answers an empty page after a second. Closed with the scope.
- */
-const fakeCarrier = Effect.gen(function*() {
-  const booked: Array<number> = [] // order ids, in the order their booking requests arrived
-  const gates = new Map<number, { readonly promise: Promise<void>; readonly open: () => void }>()
-  const gate = (orderId: number) => {
-    let entry = gates.get(orderId)
-    if (entry === undefined) {
-      let open!: () => void
-      const promise = new Promise<void>((resolve) => {
-        open = resolve
-      })
-      entry = { promise, open }
-      gates.set(orderId, entry)
-    }
-    return entry
-  }
-  const server = Http.createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://carrier")
-    const answer = (status: number, body: unknown) => {
-      if (!res.writableEnded && !res.destroyed) {
-        res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body))
-      }
-    }
-    if (req.method === "POST" && url.pathname === "/v1/shipments") {
-      const chunks: Array<Buffer> = []
-      req.on("data", (chunk: Buffer) => chunks.push(chunk))
-      req.on("end", () => {
-        const { orderId } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { orderId: number }
-        booked.push(orderId)
-        void gate(orderId).promise.then(() =>
-          answer(201, { shipmentId: `shp-${orderId}`, trackingNumber: `TRK${orderId}` })
-        )
-      })
-    } else if (req.method === "GET" && url.pathname === "/v1/events") {
-      const after = Number(url.searchParams.get("after") ?? 0)
-      const timer = setTimeout(() => answer(200, { events: [], cursor: after }), 1000)
-      res.on("close", () => clearTimeout(timer))
-    } else {
-      answer(404, { _tag: "NotFound", message: `${req.method} ${url.pathname}` })
-    }
-  })
-  yield* Effect.acquireRelease(
-    Effect.async<void>((resume) => {
-      server.listen(0, "127.0.0.1", () => resume(Effect.void))
-    }),
-    () =>
-      Effect.async<void>((resume) => {
-        for (const entry of gates.values()) entry.open()
-        server.closeAllConnections()
-        server.close(() => resume(Effect.void))
-      })
-  )
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    /** Order ids whose booking reached the carrier, in arrival order. */
-    booked: Effect.sync(() => [...booked]),
-    /** Lets the carrier answer this order's booking (now, or as soon as it arrives). */
-    release: (orderId: number) => Effect.sync(() => gate(orderId).open()),
-    releaseAll: Effect.sync(() => booked.forEach((orderId) => gate(orderId).open()))
-  }
-})
+import { fakeCarrier } from "./fakeCarrier.js"
+import { anOrder, call, eventually, startShop } from "./support.js"
 
 const leaseMs = 10_000
 /** min(lease / 2, lease - CARRIER_TIMEOUT): a job may go straight to the carrier this long after its claim. */

@@ -72,7 +72,14 @@ export const startShop = (settings: Record<string, string> = {}, options: { data
     return { context, port, baseUrl: `http://127.0.0.1:${port}`, mailDir, logs, databaseUrl }
   })
 
-const firstTick = (worker: PeriodicWorker.PeriodicWorker) =>
+/** Polls `check` until it holds, every 20 ms, up to `bound` times; fails with `what` otherwise. */
+export const eventually = <A>(check: Effect.Effect<A>, holds: (a: A) => boolean, what: string, bound = 250) =>
+  check.pipe(
+    Effect.filterOrFail(holds, () => new Error(`never happened: ${what}`)),
+    Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.intersect(Schedule.recurs(bound))))
+  )
+
+export const firstTick = (worker: PeriodicWorker.PeriodicWorker) =>
   Effect.repeat(worker.stats, { until: (stats) => stats.ticks >= 1, schedule: Schedule.spaced("5 millis") })
 
 export interface JsonResponse {
