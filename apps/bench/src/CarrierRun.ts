@@ -275,8 +275,8 @@ export const throughput = (
       samples.push({
         at: Date.now(),
         pending: stats.requests.pending,
-        inFlight: ShopMetrics.metric(text, "shop_carrier_pool_in_flight"),
-        queued: ShopMetrics.metric(text, "shop_carrier_pool_queued"),
+        inFlight: ShopMetrics.metric(text, "lifecycle_pool_active_jobs", { pool: "carrier" }),
+        queued: ShopMetrics.metric(text, "lifecycle_pool_queue_depth", { pool: "carrier" }),
         active: db.active,
         ioWait: db.io,
         inTransaction: db.tx,
@@ -596,8 +596,8 @@ export const shutdown = (
         })
     })
     const gauges = Effect.map(ShopMetrics.scrape(shop.baseUrl), (body) => ({
-      inFlight: ShopMetrics.metric(body, "shop_carrier_pool_in_flight"),
-      queued: ShopMetrics.metric(body, "shop_carrier_pool_queued")
+      inFlight: ShopMetrics.metric(body, "lifecycle_pool_active_jobs", { pool: "carrier" }),
+      queued: ShopMetrics.metric(body, "lifecycle_pool_queue_depth", { pool: "carrier" })
     }))
 
     // 2·N: the dispatcher claims up to 2·N, so N wait out the latency and N wait in the pool's queue

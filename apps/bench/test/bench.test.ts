@@ -83,13 +83,15 @@ describe("bench", () => {
 
   it("carrier run: metrics, the shop's JSON log lines and the tagged database URL are read", () => {
     const text = [
-      "# HELP shop_carrier_pool_in_flight Bookings in flight",
-      "shop_carrier_pool_in_flight 32",
-      "shop_carrier_pool_in_flight_total 7",
+      "# HELP lifecycle_pool_active_jobs Jobs a worker pool is processing",
+      "lifecycle_pool_active_jobs{pool=\"carrier\"} 32",
+      "lifecycle_pool_active_jobs{pool=\"tracking\"} 1",
+      "lifecycle_pool_active_jobs_total 7",
       "shop_carrier_bookings_total{outcome=\"shipped\"} 30",
       "shop_carrier_bookings_total{outcome=\"released\"} 2"
     ].join("\n")
-    assert.strictEqual(ShopMetrics.metric(text, "shop_carrier_pool_in_flight"), 32)
+    assert.strictEqual(ShopMetrics.metric(text, "lifecycle_pool_active_jobs", { pool: "carrier" }), 32)
+    assert.strictEqual(ShopMetrics.metric(text, "lifecycle_pool_active_jobs"), 33)
     assert.strictEqual(ShopMetrics.metric(text, "shop_carrier_bookings_total"), 32)
     assert.deepStrictEqual(CarrierRun.bookingOutcomes(text), { shipped: 30, released: 2 })
 

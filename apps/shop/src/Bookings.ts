@@ -26,8 +26,8 @@ import * as Crypto from "node:crypto"
 import * as Os from "node:os"
 import * as BookingStore from "./BookingStore.js"
 import { Carrier } from "./Carrier.js"
-import { Metrics } from "./Metrics.js"
 import { ShopConfig } from "./ShopConfig.js"
+import * as ShopMetrics from "./ShopMetrics.js"
 
 export interface BookingJob {
   readonly id: number
@@ -50,12 +50,11 @@ export class Bookings extends Context.Tag("shop/Bookings")<Bookings, {
       const sql = yield* SqlClient.SqlClient
       const config = yield* ShopConfig
       const carrier = yield* Carrier
-      const metrics = yield* Metrics
       const owner = `${Os.hostname()}:${process.pid}:${Crypto.randomBytes(3).toString("hex")}`
       const leaseMs = Duration.toMillis(config.carrierLease)
       const renewAfterMs = Math.max(0, Math.min(leaseMs / 2, leaseMs - Duration.toMillis(config.carrierTimeout)))
-      const outcome = (name: string) =>
-        metrics.increment("shop_carrier_bookings_total", "Carrier bookings by outcome", { outcome: name })
+      const outcome = (name: string, n = 1) =>
+        Effect.sync(() => ShopMetrics.carrierBookings.unsafeUpdate(n, ShopMetrics.outcomeLabels(name)))
 
       const backoffMs = (attempts: number) => {
         const capped = Math.min(
@@ -68,7 +67,7 @@ export class Bookings extends Context.Tag("shop/Bookings")<Bookings, {
       const release = (jobs: ReadonlyArray<BookingJob>) =>
         sql`UPDATE orders SET lease_owner = NULL, leased_until = NULL
             WHERE ${sql.in("id", jobs.map((job) => job.id))} AND lease_owner = ${owner}`.pipe(
-          Effect.zipRight(outcome("released").pipe(Effect.repeatN(jobs.length - 1))),
+          Effect.zipRight(outcome("released", jobs.length)),
           Effect.orDie
         )
 
@@ -119,6 +118,7 @@ export class Bookings extends Context.Tag("shop/Bookings")<Bookings, {
               )
             }
           }
+          const startedAt = yield* Clock.currentTimeMillis
           const booked = yield* Effect.tryPromise({
             try: (signal) =>
               carrier.client.book(
@@ -140,6 +140,10 @@ export class Bookings extends Context.Tag("shop/Bookings")<Bookings, {
                     )
                   ))
               : persistFailure(job, attempts, booked.left)
+          )
+          ShopMetrics.carrierBookingDuration.unsafeUpdate(
+            ((yield* Clock.currentTimeMillis) - startedAt) / 1000,
+            ShopMetrics.outcomeLabels(booked._tag === "Right" ? "booked" : "failed")
           )
         }).pipe(Effect.orDie, Effect.withSpan("Bookings.book", { attributes: { orderId: job.id } }))
 
@@ -216,11 +220,6 @@ export class Bookings extends Context.Tag("shop/Bookings")<Bookings, {
       })
 
       wake.dispatcher = dispatcher
-
-      yield* metrics.addCollector(Effect.map(pool.stats, (stats) => [
-        { name: "shop_carrier_pool_queued", help: "Bookings waiting for a worker", type: "gauge", value: stats.queued },
-        { name: "shop_carrier_pool_in_flight", help: "Bookings in flight", type: "gauge", value: stats.inFlight }
-      ]))
 
       return { owner, pool, dispatcher }
     })

@@ -16,8 +16,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { Metrics } from "./Metrics.js"
 import { ShopConfig } from "./ShopConfig.js"
+import * as ShopMetrics from "./ShopMetrics.js"
 
 /** The steps this worker takes, derived from the domain's state machine. */
 export const steps: ReadonlyArray<readonly [OrderStatus, OrderStatus]> = (["paid", "picking"] as const).map((from) =>
@@ -34,7 +34,6 @@ export class Fulfillment extends Context.Tag("shop/Fulfillment")<Fulfillment, {
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const config = yield* ShopConfig
-      const metrics = yield* Metrics
       const timeoutMs = Duration.toMillis(config.fulfillmentStatementTimeout)
       const froms = steps.map(([from]) => from)
       const cases = sql.unsafe(steps.map(([from, to]) => `WHEN '${from}' THEN '${to}'`).join(" "))
@@ -58,10 +57,10 @@ export class Fulfillment extends Context.Tag("shop/Fulfillment")<Fulfillment, {
         return moved.length
       })).pipe(
         Effect.tap((n) =>
-          Effect.all([
-            metrics.increment("shop_fulfillment_ticks_total", "Fulfillment ticks committed"),
-            metrics.increment("shop_fulfillment_transitions_total", "Order transitions made by fulfillment", {}, n)
-          ])
+          Effect.sync(() => {
+            ShopMetrics.fulfillmentTransitions.unsafeUpdate(n, ShopMetrics.noLabels)
+            ShopMetrics.fulfillmentOrdersMoved.unsafeUpdate(n, ShopMetrics.noLabels)
+          })
         ),
         Effect.orDie,
         Effect.withSpan("Fulfillment.tick")

@@ -13,15 +13,15 @@ import * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { ShopApi } from "@shop/domain/Api"
 import { NotReady } from "@shop/domain/Errors"
-import { FastHttpApi } from "@shop/fast-httpapi"
+import { FastHttpApi, RequestMetrics } from "@shop/fast-httpapi"
 import { GracefulHttp, Lifecycle } from "@shop/lifecycle"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import { RequestPolicyLive } from "./HttpErrors.js"
-import { Metrics } from "./Metrics.js"
 import { Orders } from "./Orders.js"
+import { Prometheus } from "./Prometheus.js"
 import { Users } from "./Users.js"
 
 const UsersLive = FastHttpApi.group(ShopApi, "users", (handlers) =>
@@ -44,7 +44,7 @@ const OrdersLive = FastHttpApi.group(ShopApi, "orders", (handlers) =>
 const OpsLive = FastHttpApi.group(ShopApi, "ops", (handlers) =>
   Effect.gen(function*() {
     const lifecycle = yield* Lifecycle.Lifecycle
-    const metrics = yield* Metrics
+    const prometheus = yield* Prometheus
     return handlers
       .handle("health", () => Effect.succeed({ status: "ok" as const }))
       .handle("ready", () =>
@@ -52,10 +52,8 @@ const OpsLive = FastHttpApi.group(ShopApi, "ops", (handlers) =>
           readiness.ready
             ? Effect.succeed({ status: "ready" as const, phase: readiness.phase, checks: readiness.checks })
             : Effect.fail(new NotReady({ phase: readiness.phase, checks: readiness.checks }))))
-      .handle("metrics", () => metrics.render)
-  }))
-
-const requestsTotal = ["shop_http_requests_total", "HTTP requests by route and status"] as const
+      .handle("metrics", () => prometheus.render)
+  })).pipe(Layer.provide(Prometheus.layer))
 
 const routes = [
   /^\/v1\/users$/,
@@ -68,26 +66,30 @@ const routes = [
 /** The route template, so hostile URLs cannot blow up the metric's cardinality. */
 const routeOf = (url: string) => {
   const path = url.split("?")[0].replace(/\/\d+(?=\/|$)/g, "/:id")
-  return routes.some((route) => route.test(path)) ? path.startsWith("/docs") ? "/docs" : path : "unmatched"
+  return routes.some((route) => route.test(path)) ? path.startsWith("/docs") ? "/docs" : path : undefined
 }
 
-/** Counts requests on the standard server, where the platform's pipeline gives each one a fiber anyway. */
-const countingMiddleware = (app: HttpApp.Default) =>
+/** Times requests on the standard server, where the platform's pipeline gives each one a fiber anyway. */
+const timingMiddleware = (app: HttpApp.Default) =>
   Effect.gen(function*() {
-    const metrics = yield* Metrics
     const request = yield* HttpServerRequest.HttpServerRequest
-    const count = (status: number) =>
-      metrics.increment(...requestsTotal, {
-        method: request.method,
-        route: routeOf(request.url),
-        status: String(status)
-      })
+    const started = performance.now()
+    const record = (status: number) =>
+      Effect.sync(() =>
+        RequestMetrics.record({
+          method: request.method,
+          route: routeOf(request.url),
+          status,
+          durationMs: performance.now() - started,
+          fast: false
+        })
+      )
     return yield* app.pipe(
       Effect.onExit((exit) =>
         Exit.isSuccess(exit)
-          ? count(exit.value.status)
+          ? record(exit.value.status)
           // the status the platform answers this failure with (404 for an unknown route, …)
-          : Effect.flatMap(HttpServerError.causeResponse(exit.cause), ([response]) => count(response.status))
+          : Effect.flatMap(HttpServerError.causeResponse(exit.cause), ([response]) => record(response.status))
       )
     )
   })
@@ -97,16 +99,8 @@ export const ApiLive = HttpApiBuilder.api(ShopApi).pipe(
   Layer.provide(RequestPolicyLive)
 )
 
-/** Counts requests on the fast server: its response hook is a plain call, no fiber per request. */
-const FastServeLive = Layer.unwrapEffect(Effect.map(Metrics, (metrics) =>
-  FastHttpApi.layer({
-    onResponse: ({ method, route, status }) =>
-      metrics.unsafeIncrement(...requestsTotal, {
-        method,
-        route: route === undefined ? "unmatched" : route.startsWith("/docs") ? "/docs" : route,
-        status: String(status)
-      })
-  })))
+/** Times requests on the fast server: its response hook is a plain call, no fiber per request. */
+const FastServeLive = FastHttpApi.layer({ onResponse: RequestMetrics.record })
 
 /** `HTTP_SERVER`: `fast` (default) or `standard`. */
 const ServeLive = Layer.unwrapEffect(
@@ -115,20 +109,10 @@ const ServeLive = Layer.unwrapEffect(
     (server): Layer.Layer<
       never,
       never,
-      Metrics | HttpApi.Api | HttpRouter.HttpRouter.DefaultServices | GracefulHttp.GracefulHttp | HttpServer.HttpServer
-    > => server === "fast" ? FastServeLive : HttpApiBuilder.serve(countingMiddleware)
+      HttpApi.Api | HttpRouter.HttpRouter.DefaultServices | GracefulHttp.GracefulHttp | HttpServer.HttpServer
+    > => server === "fast" ? FastServeLive : HttpApiBuilder.serve(timingMiddleware)
   ).pipe(Effect.orDie)
 )
-
-/** Registers the HTTP gauges (in-flight, connections) read at scrape time. */
-const HttpMetricsLive = Layer.effectDiscard(Effect.gen(function*() {
-  const metrics = yield* Metrics
-  const http = yield* GracefulHttp.GracefulHttp
-  yield* metrics.addCollector(Effect.map(http.stats, (stats) => [
-    { name: "shop_http_requests_in_flight", help: "HTTP requests being served", type: "gauge", value: stats.inFlight },
-    { name: "shop_http_connections", help: "Open HTTP connections", type: "gauge", value: stats.connections }
-  ]))
-}))
 
 /** Serves the API on GracefulHttp (PORT, SHUTDOWN_DELAY, HTTP_DRAIN_TIMEOUT, HTTP_MAX_BODY_SIZE, HTTP_SERVER). */
 export const HttpLive = ServeLive.pipe(
@@ -136,6 +120,5 @@ export const HttpLive = ServeLive.pipe(
   Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
   Layer.provide(ApiLive),
-  Layer.provide(HttpMetricsLive),
   Layer.provideMerge(GracefulHttp.layerConfig)
 )

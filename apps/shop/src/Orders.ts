@@ -23,7 +23,7 @@ import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { Metrics } from "./Metrics.js"
+import * as ShopMetrics from "./ShopMetrics.js"
 
 interface OrderRow {
   readonly id: number
@@ -138,7 +138,6 @@ export class Orders extends Context.Tag("shop/Orders")<Orders, {
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const pool = yield* PgDirect.PgPool
-      const metrics = yield* Metrics
 
       const itemsOf = (ids: ReadonlyArray<number>) =>
         ids.length === 0
@@ -182,7 +181,7 @@ export class Orders extends Context.Tag("shop/Orders")<Orders, {
         }
         const created = yield* insert(input, key)
         if (created) {
-          yield* metrics.increment("shop_orders_created_total", "Orders created")
+          ShopMetrics.ordersCreated.unsafeUpdate(1, ShopMetrics.noLabels)
           return created
         }
         const winner = yield* byKey(key!)
@@ -225,10 +224,7 @@ export class Orders extends Context.Tag("shop/Orders")<Orders, {
         if (row.fromStatus === null) {
           return yield* new InvalidTransition({ id, status: row.currentStatus, attempted: to })
         }
-        yield* metrics.increment("shop_order_transitions_total", "Order status transitions", {
-          from: row.fromStatus,
-          to
-        })
+        ShopMetrics.orderTransitions.unsafeUpdate(1, ShopMetrics.transitionLabels(row.fromStatus, to))
         return toOrder(row, row.items)
       }, (effect) => Effect.catchTag(effect, "SqlError", Effect.die))
 
@@ -254,7 +250,7 @@ export class Orders extends Context.Tag("shop/Orders")<Orders, {
           FROM current c LEFT JOIN reset r ON true`
         if (row === undefined) return yield* new OrderNotFound({ id })
         if (!row.reset) return yield* new BookingNotFailed({ id, status: row.currentStatus })
-        yield* metrics.increment("shop_carrier_booking_retries_total", "Failed bookings retried by an operator")
+        ShopMetrics.bookingRetries.unsafeUpdate(1, ShopMetrics.noLabels)
         return withEvents(row)
       }, (effect) => Effect.catchTag(effect, "SqlError", Effect.die))
 

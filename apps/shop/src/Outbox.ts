@@ -13,8 +13,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { Mailer } from "./Mailer.js"
-import { Metrics } from "./Metrics.js"
 import { ShopConfig } from "./ShopConfig.js"
+import * as ShopMetrics from "./ShopMetrics.js"
 
 interface OutboxRow {
   readonly id: number
@@ -34,7 +34,6 @@ export class Outbox extends Context.Tag("shop/Outbox")<Outbox, {
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const mailer = yield* Mailer
-      const metrics = yield* Metrics
       const config = yield* ShopConfig
       const leaseMs = Duration.toMillis(config.outboxLease)
 
@@ -55,14 +54,23 @@ export class Outbox extends Context.Tag("shop/Outbox")<Outbox, {
             Effect.zipRight(
               sql`UPDATE outbox SET sent_at = now(), locked_until = NULL, last_error = NULL WHERE id = ${row.id}`
             ),
-            Effect.zipRight(metrics.increment("shop_emails_total", "E-mails by outcome", { outcome: "sent" })),
+            Effect.zipRight(Effect.sync(() => ShopMetrics.emails.unsafeUpdate(1, ShopMetrics.outcomeLabels("sent")))),
             Effect.catchTag("MailError", (error) =>
               // Keep the lease until it expires: that is the retry delay.
               sql`UPDATE outbox SET last_error = ${error.message} WHERE id = ${row.id}`.pipe(
-                Effect.zipRight(metrics.increment("shop_emails_total", "E-mails by outcome", { outcome: "failed" })),
+                Effect.zipRight(
+                  Effect.sync(() => ShopMetrics.emails.unsafeUpdate(1, ShopMetrics.outcomeLabels("failed")))
+                ),
                 Effect.zipRight(Effect.logWarning(`mail: delivery of outbox ${row.id} failed, will retry`, error))
               ))
           )
+
+      // After the sweep's own deliveries: what is still waiting (failing, or leased by another replica).
+      const lag = Effect.flatMap(
+        sql<{ seconds: number | null }>`
+          SELECT EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS seconds FROM outbox WHERE sent_at IS NULL`,
+        ([row]) => Effect.sync(() => ShopMetrics.outboxLag.unsafeUpdate(row.seconds ?? 0, ShopMetrics.noLabels))
+      )
 
       return {
         deliver: (id) =>
@@ -73,6 +81,7 @@ export class Outbox extends Context.Tag("shop/Outbox")<Outbox, {
           ),
         sweep: claim(undefined, 50).pipe(
           Effect.tap(Effect.forEach(send, { discard: true, concurrency: 4 })),
+          Effect.tap(lag),
           Effect.map((rows) => rows.length),
           Effect.orDie,
           Effect.withSpan("Outbox.sweep")

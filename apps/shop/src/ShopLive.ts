@@ -2,7 +2,7 @@
  * The whole service as one Layer. Release order is the reverse of build order and comes only from
  * `Layer.provide` chains (merged layers are released in parallel):
  *
- *   Database → carrier (SDK, or the in-process simulator) → Mailer, Metrics → BackgroundTasks →
+ *   Database → carrier (SDK, or the in-process simulator) → Mailer → BackgroundTasks →
  *   Outbox, Users, Orders → Fulfillment, sweeper → carrier bookings (dispatcher + pool) → tracking feed → HTTP
  *
  * so on shutdown HTTP drains first (its handlers still have everything), then the feed stops
@@ -19,7 +19,6 @@ import { Carrier } from "./Carrier.js"
 import { Fulfillment } from "./Fulfillment.js"
 import { HttpLive } from "./Http.js"
 import { Mailer } from "./Mailer.js"
-import { Metrics } from "./Metrics.js"
 import { Orders } from "./Orders.js"
 import { Outbox, OutboxSweeper } from "./Outbox.js"
 import { ShopConfig } from "./ShopConfig.js"
@@ -38,73 +37,16 @@ const DatabaseCloseLogLive = Layer.scopedDiscard(
   Effect.addFinalizer(() => Effect.log("shutdown: closing the database pool (last)"))
 )
 
-/** Gauges read at scrape time: worker, background tasks, shutdown phase. */
-const LifecycleMetricsLive = Layer.effectDiscard(Effect.gen(function*() {
-  const metrics = yield* Metrics
-  const lifecycle = yield* Lifecycle.Lifecycle
-  const tasks = yield* BackgroundTasks.BackgroundTasks
-  const fulfillment = yield* Fulfillment
-  yield* metrics.addCollector(Effect.gen(function*() {
-    const phase = yield* lifecycle.phase
-    const taskStats = yield* tasks.stats
-    const workerStats = yield* fulfillment.worker.stats
-    return [
-      ...(["running", "draining", "stopping", "stopped"] as const).map((p) => ({
-        name: "shop_lifecycle_phase",
-        help: "1 for the current lifecycle phase",
-        type: "gauge" as const,
-        labels: { phase: p },
-        value: p === phase ? 1 : 0
-      })),
-      {
-        name: "shop_background_tasks_running",
-        help: "Background tasks running",
-        type: "gauge",
-        value: taskStats.running
-      },
-      ...(["completed", "failed", "interrupted", "refused"] as const).map((outcome) => ({
-        name: "shop_background_tasks_total",
-        help: "Background tasks by outcome",
-        type: "counter" as const,
-        labels: { outcome },
-        value: taskStats[outcome]
-      })),
-      {
-        name: "shop_fulfillment_tick_failures_total",
-        help: "Fulfillment ticks that failed",
-        type: "counter",
-        value: workerStats.failures
-      }
-    ]
-  }))
-}))
-
-/** Feed lag, read at scrape time. */
-const TrackingMetricsLive = Layer.effectDiscard(Effect.gen(function*() {
-  const metrics = yield* Metrics
-  const tracking = yield* Tracking
-  yield* metrics.addCollector(Effect.map(tracking.stats, (stats) => [
-    {
-      name: "shop_tracking_feed_lag_seconds",
-      help: "Age of the last tracking event processed when it was processed",
-      type: "gauge",
-      value: stats.lagSeconds
-    }
-  ]))
-}))
-
 const ServicesLive = Layer.mergeAll(Users.layer, Orders.layer).pipe(Layer.provideMerge(Outbox.layer))
 
 export const ShopLive = HttpLive.pipe(
-  Layer.provide(LifecycleMetricsLive),
-  Layer.provide(TrackingMetricsLive),
   Layer.provideMerge(Tracking.layer),
   Layer.provideMerge(Bookings.layer),
   Layer.provideMerge(OutboxSweeper.layer),
   Layer.provideMerge(Fulfillment.layer),
   Layer.provideMerge(ServicesLive),
   Layer.provideMerge(BackgroundTasks.layerConfig),
-  Layer.provideMerge(Layer.mergeAll(Mailer.layer, Metrics.layer)),
+  Layer.provideMerge(Mailer.layer),
   Layer.provideMerge(Carrier.layer),
   Layer.provide(DatabaseReadinessLive),
   Layer.provide(DatabaseCloseLogLive),

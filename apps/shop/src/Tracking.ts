@@ -19,8 +19,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Runtime from "effect/Runtime"
 import { Carrier } from "./Carrier.js"
-import { Metrics } from "./Metrics.js"
 import { Outbox } from "./Outbox.js"
+import * as ShopMetrics from "./ShopMetrics.js"
 
 /** An event for an order not yet marked shipped (its booking is still being persisted): try again later. */
 class NotYetShipped extends Data.TaggedError("NotYetShipped")<{ readonly orderId: number }> {}
@@ -39,7 +39,6 @@ export class Tracking extends Context.Tag("shop/Tracking")<Tracking, {
       const carrier = yield* Carrier
       const outbox = yield* Outbox
       const tasks = yield* BackgroundTasks.BackgroundTasks
-      const metrics = yield* Metrics
       const runtime = yield* Effect.runtime<never>()
       let processed = 0
       let lagSeconds = 0
@@ -83,10 +82,9 @@ export class Tracking extends Context.Tag("shop/Tracking")<Tracking, {
             Effect.sync(() => {
               processed++
               lagSeconds = Math.max(0, (Date.now() - Date.parse(event.at)) / 1000)
+              ShopMetrics.trackingFeedLag.unsafeUpdate(lagSeconds, ShopMetrics.noLabels)
+              ShopMetrics.trackingEvents.unsafeUpdate(1, ShopMetrics.typeLabels(event.type))
             })
-          ),
-          Effect.zipRight(
-            metrics.increment("shop_tracking_events_total", "Tracking events processed", { type: event.type })
           ),
           Effect.catchTag("SqlError", Effect.die)
         )

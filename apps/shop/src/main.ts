@@ -11,24 +11,19 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import { ShopLive } from "./ShopLive.js"
+import * as Telemetry from "./Telemetry.js"
 
-/** `LOG_FORMAT` (`pretty` | `json`), `LOG_LEVEL` (`all` … `off`, default `info`), `TRACING` (default false). */
+/** `LOG_FORMAT` (`pretty` | `json`), `LOG_LEVEL` (`all` … `off`, default `info`). */
 const LoggerLive = Layer.unwrapEffect(
   Effect.gen(function*() {
     const format = yield* Config.literal("pretty", "json")("LOG_FORMAT").pipe(Config.withDefault("pretty"))
     const level = yield* Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info))
-    const tracing = yield* Config.boolean("TRACING").pipe(Config.withDefault(false))
-    return Layer.mergeAll(
-      format === "json" ? Logger.json : Logger.pretty,
-      Logger.minimumLogLevel(level),
-      // No tracer is exported anywhere (add an OpenTelemetry layer to do so, then turn this on): the
-      // spans the HTTP server and the SQL client open per request and per statement are pure cost.
-      Layer.setTracerEnabled(tracing)
-    )
+    return Layer.mergeAll(format === "json" ? Logger.json : Logger.pretty, Logger.minimumLogLevel(level))
   }).pipe(Effect.orDie)
 )
 
 Launch.runMain(ShopLive.pipe(Layer.discard), {
   shutdownTimeout: Config.duration("SHUTDOWN_TIMEOUT").pipe(Config.withDefault(Duration.seconds(25))),
-  logger: LoggerLive
+  logger: LoggerLive,
+  observability: Telemetry.layer
 })

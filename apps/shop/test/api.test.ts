@@ -216,9 +216,7 @@ describe("shop API (in-process, real HTTP, real PostgreSQL)", () => {
       })
       const metrics = yield* call(baseUrl, "GET", "/metrics")
       assert.match(metrics.headers.get("content-type") ?? "", /^text\/plain/)
-      assert.include(metrics.body, "shop_http_requests_total{method=\"POST\",route=\"/v1/orders\",status=\"201\"} 1")
-      assert.include(metrics.body, "shop_lifecycle_phase{phase=\"running\"} 1")
-      assert.include(metrics.body, "shop_http_requests_in_flight 1")
+      assert.match(metrics.body, /^shop_orders_created_total [1-9]\d*$/m) // the rest: metrics.test.ts
       const openapi = yield* call(baseUrl, "GET", "/openapi.json")
       assert.strictEqual(openapi.body.info.title, "Shop API")
       assert.strictEqual((yield* call(baseUrl, "GET", "/docs")).status, 200)

@@ -397,9 +397,11 @@ layer(shopLayer(), { excludeTestServices: true, timeout: "60 seconds" })(
     it.effect("and through all of it, the server never answered a 5xx", () =>
       Effect.gen(function*() {
         const metrics = yield* send("GET", "/metrics")
-        const lines = metrics.body.split("\n").filter((line) => line.startsWith("shop_http_requests_total{"))
+        const lines = metrics.body.split("\n").filter((line) =>
+          line.startsWith("http_server_request_duration_seconds_count{")
+        )
         assert.isAbove(lines.length, 5)
-        assert.deepStrictEqual(lines.filter((line) => /status="5\d\d"/.test(line)), [])
+        assert.deepStrictEqual(lines.filter((line) => /http_response_status_code="5\d\d"/.test(line)), [])
       }))
   }
 )

@@ -15,6 +15,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as String from "effect/String"
 import type Pg from "pg"
@@ -59,6 +60,18 @@ export const query = <A>(text: string, params: ReadonlyArray<unknown>): Effect.E
   SqlError,
   PgPool
 > =>
+  // A span as the SqlClient opens one, only when a tracer is on: otherwise not even a no-op span.
+  Effect.withFiberRuntime((fiber) =>
+    fiber.getFiberRef(FiberRef.currentTracerEnabled)
+      ? Effect.withSpan(run<A>(text, params), "sql.execute", {
+        kind: "client",
+        captureStackTrace: false,
+        attributes: { "db.system.name": "postgresql", "db.query.text": text }
+      })
+      : run<A>(text, params)
+  )
+
+const run = <A>(text: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<A>, SqlError, PgPool> =>
   Effect.flatMap(
     Effect.serviceOption(SqlClient.TransactionConnection),
     Option.match({

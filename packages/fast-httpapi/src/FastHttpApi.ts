@@ -75,7 +75,7 @@ export const group: typeof HttpApiBuilder.group =
  */
 export interface ResponseInfo {
   readonly method: string
-  /** The route template (`/v1/orders/:id`), or `undefined` when no route matched. */
+  /** The route template (`/v1/orders/:id`), the path of a mounted app (`/docs`), or `undefined` when no route matched. */
   readonly route: string | undefined
   readonly status: number
   readonly durationMs: number
@@ -111,7 +111,7 @@ const traced = (effect: Effect.Effect<unknown, unknown>, request: Http.IncomingM
       "http.route": route,
       ...(request.headers["user-agent"] === undefined ? {} : { "user_agent.original": request.headers["user-agent"] })
     }
-  }, () => effect)
+  }, (span) => Effect.withParentSpan(effect, span))
 }
 
 /**
@@ -153,12 +153,17 @@ export const layer = (options: Options = {}): Layer.Layer<
       }`
     )
 
-    const mounted = (url: string) => routes.mounts.some((path) => url === path || url.startsWith(path + "/"))
+    const mountOf = (url: string) => routes.mounts.find((path) => url === path || url.startsWith(path + "/"))
     /** Serves the request on the fast path or hands it to the standard handler; returns the route found. */
     const dispatch = (request: Http.IncomingMessage, response: Http.ServerResponse) => {
       const method = request.method!
       const url = request.url!
-      const found = mounted(url) ? undefined : routes.router.find(method, url)
+      const mount = mountOf(url)
+      if (mount !== undefined) {
+        standard(request, response)
+        return { route: mount, fast: false }
+      }
+      const found = routes.router.find(method, url)
       const fast = found !== undefined && found.handler.fast && method !== "HEAD" &&
         (!HttpMethod.hasBody(method as HttpMethod.HttpMethod) || isJsonBody(method, request.headers["content-type"]))
       if (fast) serveFast(shared, found as unknown as Matched, request, response)

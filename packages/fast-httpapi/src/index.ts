@@ -4,4 +4,5 @@
  * @since 0.1.0
  */
 export * as FastHttpApi from "./FastHttpApi.js"
+export * as RequestMetrics from "./RequestMetrics.js"
 export * as RequestPolicy from "./RequestPolicy.js"

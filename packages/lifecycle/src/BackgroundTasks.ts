@@ -18,6 +18,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { Lifecycle, ShuttingDown } from "./Lifecycle.js"
+import * as LifecycleMetrics from "./LifecycleMetrics.js"
 
 /**
  * @since 0.1.0
@@ -63,6 +64,9 @@ export interface Options {
   readonly shutdownTimeout?: Duration.DurationInput | undefined
 }
 
+const noLabels: ReadonlyArray<never> = []
+const outcomeLabels = LifecycleMetrics.labelsBy({}, "outcome")
+
 /**
  * @since 0.1.0
  */
@@ -75,6 +79,11 @@ export const make = (options: Options = {}): Effect.Effect<BackgroundTasksServic
     let nextId = 0
     let accepting = true
     const counts = { completed: 0, failed: 0, interrupted: 0, refused: 0 }
+    LifecycleMetrics.backgroundTasksActive.unsafeModify(0, noLabels) // the series exists from the start
+    const count = (outcome: keyof typeof counts) => {
+      counts[outcome]++
+      LifecycleMetrics.backgroundTasks.unsafeUpdate(1, outcomeLabels(outcome))
+    }
 
     const runningNames = () => Array.from(names.values())
 
@@ -105,12 +114,13 @@ export const make = (options: Options = {}): Effect.Effect<BackgroundTasksServic
         // onExit runs uninterruptibly, so an interrupted task is counted and logged too.
         Effect.onExit((exit) => {
           names.delete(id)
-          if (exit._tag === "Success") return Effect.sync(() => counts.completed++)
+          LifecycleMetrics.backgroundTasksActive.unsafeModify(-1, noLabels)
+          if (exit._tag === "Success") return Effect.sync(() => count("completed"))
           if (Cause.isInterruptedOnly(exit.cause)) {
-            counts.interrupted++
+            count("interrupted")
             return Effect.logWarning(`background task ${name} interrupted`)
           }
-          counts.failed++
+          count("failed")
           return Effect.logError(`background task ${name} failed`, exit.cause)
         }),
         Effect.exit,
@@ -120,7 +130,7 @@ export const make = (options: Options = {}): Effect.Effect<BackgroundTasksServic
     const run = <A, E, R>(name: string, task: Effect.Effect<A, E, R>): Effect.Effect<void, ShuttingDown, R> =>
       Effect.suspend(() => {
         if (!accepting) {
-          counts.refused++
+          count("refused")
           const message = `background task ${name} refused: shutting down`
           return Effect.zipRight(
             Effect.logWarning(message),
@@ -129,6 +139,7 @@ export const make = (options: Options = {}): Effect.Effect<BackgroundTasksServic
         }
         const id = nextId++
         names.set(id, name)
+        LifecycleMetrics.backgroundTasksActive.unsafeModify(1, noLabels)
         // FiberSet.run forks a daemon: the task is not interrupted when the caller's fiber ends.
         return FiberSet.run(set, track(id, name, task)).pipe(Effect.asVoid)
       })

@@ -14,7 +14,10 @@ import * as Exit from "effect/Exit"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import { Lifecycle, ShuttingDown } from "./Lifecycle.js"
+import * as LifecycleMetrics from "./LifecycleMetrics.js"
 import type { WorkerPool } from "./WorkerPool.js"
+
+const outcomeLabels = LifecycleMetrics.labelsBy({}, "outcome")
 
 /**
  * The plain `Error` a rejected callback promise carries. Libraries see an ordinary error with a
@@ -68,9 +71,13 @@ export const make = <A, E>(
     const runExit = Runtime.runPromiseExit(runtime)
     return async (event: A) => {
       const exit = await runExit(admit(event))
-      if (Exit.isSuccess(exit)) return
+      if (Exit.isSuccess(exit)) return LifecycleMetrics.callbackEvents.unsafeUpdate(1, outcomeLabels("admitted"))
       const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
-      if (failure instanceof ShuttingDown) throw new ShuttingDownError(failure.message)
+      if (failure instanceof ShuttingDown) {
+        LifecycleMetrics.callbackEvents.unsafeUpdate(1, outcomeLabels("refused"))
+        throw new ShuttingDownError(failure.message)
+      }
+      LifecycleMetrics.callbackEvents.unsafeUpdate(1, outcomeLabels("failed"))
       throw new Error(`event was not processed: ${String(failure ?? "interrupted or defect")}`)
     }
   })

@@ -150,6 +150,11 @@ export const launch = <E>(
 export interface RunMainOptions extends Options {
   /** Replaces the default logger (`Logger.pretty`), for example with `Logger.json`. */
   readonly logger?: Layer.Layer<never> | undefined
+  /**
+   * A tracer or metrics exporter (`@effect/opentelemetry`'s `OtlpTracer.layer`, …): built before the
+   * application and released after its shutdown, so its final export carries the whole shutdown.
+   */
+  readonly observability?: Layer.Layer<never> | undefined
 }
 
 /**
@@ -164,6 +169,7 @@ export const runMain = <E>(layer: Layer.Layer<never, E, Lifecycle.Lifecycle>, op
   const keepAlive = setInterval(() => {}, 2 ** 31 - 1)
   const program = launch(layer, options).pipe(
     Effect.provide(Signals.layerProcess()),
+    Effect.provide(options.observability ?? Layer.empty),
     Effect.provide(options.logger ?? Logger.pretty)
   )
   Effect.runFork(program).addObserver((exit) => {

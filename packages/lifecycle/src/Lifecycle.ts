@@ -18,6 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import * as LifecycleMetrics from "./LifecycleMetrics.js"
 
 /**
  * @since 0.1.0
@@ -130,6 +131,8 @@ export interface LifecycleService {
 export class Lifecycle extends Context.Tag("@shop/lifecycle/Lifecycle")<Lifecycle, LifecycleService>() {}
 
 const order: Record<Phase, number> = { running: 0, draining: 1, stopping: 2, stopped: 3 }
+const phaseLabels = LifecycleMetrics.labelsBy({}, "phase")
+const stepLabels = LifecycleMetrics.labelsBy({}, "step")
 
 /** A check that does not answer within this time counts as failed: readiness must answer fast. */
 const checkTimeout = Duration.seconds(2)
@@ -159,6 +162,9 @@ export const make: Effect.Effect<LifecycleService> = Effect.gen(function*() {
   const checks = new Map<number, { name: string; check: Effect.Effect<unknown, unknown> }>()
   let nextCheckId = 0
   const draining = yield* Deferred.make<void>()
+  for (const p of Object.keys(order) as Array<Phase>) {
+    LifecycleMetrics.phase.unsafeUpdate(p === phase ? 1 : 0, phaseLabels(p))
+  }
   const shutdownRequest = yield* Deferred.make<string>()
 
   const enter = (next: Phase): Effect.Effect<void> =>
@@ -173,7 +179,10 @@ export const make: Effect.Effect<LifecycleService> = Effect.gen(function*() {
         previous.durationMs = now - previous.startedAt
         phase = next
         phases.push({ phase: next, startedAt: now, durationMs: next === "stopped" ? 0 : undefined })
+        LifecycleMetrics.phase.unsafeUpdate(0, phaseLabels(previous.phase))
+        LifecycleMetrics.phase.unsafeUpdate(1, phaseLabels(next))
         if (previous.phase !== "running") {
+          LifecycleMetrics.shutdownPhaseDuration.unsafeUpdate(previous.durationMs / 1000, phaseLabels(previous.phase))
           yield* Effect.log(`shutdown: phase ${previous.phase} took ${formatMs(previous.durationMs)}`)
         }
         if (next === "draining") {
@@ -242,6 +251,7 @@ export const make: Effect.Effect<LifecycleService> = Effect.gen(function*() {
         const exit = yield* Effect.exit(self)
         entry.durationMs = (yield* Clock.currentTimeMillis) - entry.startedAt
         entry.outcome = exit._tag === "Success" ? "done" : "failed"
+        LifecycleMetrics.shutdownStepDuration.unsafeUpdate(entry.durationMs / 1000, stepLabels(name))
         if (exit._tag === "Success") {
           yield* Effect.log(`shutdown: ${name} done in ${formatMs(entry.durationMs)}`)
         } else {

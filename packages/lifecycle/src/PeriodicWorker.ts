@@ -8,6 +8,7 @@
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -15,6 +16,7 @@ import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import { Lifecycle } from "./Lifecycle.js"
+import * as LifecycleMetrics from "./LifecycleMetrics.js"
 
 /**
  * @since 0.1.0
@@ -75,40 +77,47 @@ export const make = <A, E, R>(
     const interval = Duration.decode(options.interval)
     const wake = yield* Queue.sliding<void>(1)
     const stats = { ticks: 0, failures: 0, timeouts: 0 }
+    const outcome = LifecycleMetrics.labelsBy({ worker: options.name }, "outcome")
+    const observe = (startedAt: number, result: "ok" | "failed" | "timeout") =>
+      Effect.map(Clock.currentTimeMillis, (now) =>
+        LifecycleMetrics.tickDuration.unsafeUpdate((now - startedAt) / 1000, outcome(result)))
 
     const timed: Effect.Effect<A, E | TickTimeout, R> = options.tickTimeout === undefined
       ? options.tick
       : Effect.timeoutFail(Effect.interruptible(options.tick), {
         duration: options.tickTimeout,
-        onTimeout: () => new TickTimeout(Duration.decode(options.tickTimeout!))
+        onTimeout: () =>
+          new TickTimeout(Duration.decode(options.tickTimeout!))
       })
 
     // Nothing interrupts the loop (a daemon whose finalizer awaits it, below), so a tick in progress
     // runs to its end; only the tick's own timeout can interrupt it.
-    const tick = timed.pipe(
-      Effect.matchCauseEffect({
-        onSuccess: (result) =>
-          Effect.sync(() => {
-            stats.ticks++
-            return options.again?.(result) ?? false
-          }),
-        onFailure: (cause) =>
-          Effect.gen(function*() {
-            stats.ticks++
-            stats.failures++
-            const timedOut = cause._tag === "Fail" && cause.error instanceof TickTimeout
-            if (timedOut) {
-              stats.timeouts++
-              yield* Effect.logError(
-                `worker ${options.name}: tick aborted after ${Duration.format(cause.error.timeout)}`
-              )
-            } else {
-              yield* Effect.logError(`worker ${options.name}: tick failed`, cause)
-            }
-            return false
-          })
-      })
-    )
+    const tick = Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+      timed.pipe(
+        Effect.matchCauseEffect({
+          onSuccess: (result) =>
+            Effect.map(observe(startedAt, "ok"), () => {
+              stats.ticks++
+              return options.again?.(result) ?? false
+            }),
+          onFailure: (cause) =>
+            Effect.gen(function*() {
+              stats.ticks++
+              stats.failures++
+              const timedOut = cause._tag === "Fail" && cause.error instanceof TickTimeout
+              yield* observe(startedAt, timedOut ? "timeout" : "failed")
+              if (timedOut) {
+                stats.timeouts++
+                yield* Effect.logError(
+                  `worker ${options.name}: tick aborted after ${Duration.format(cause.error.timeout)}`
+                )
+              } else {
+                yield* Effect.logError(`worker ${options.name}: tick failed`, cause)
+              }
+              return false
+            })
+        })
+      ))
 
     const waitForNext = Effect.raceAll([Effect.sleep(interval), Queue.take(wake), lifecycle.awaitDraining])
 

@@ -10,6 +10,7 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -18,6 +19,7 @@ import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import { Lifecycle, ShuttingDown } from "./Lifecycle.js"
+import * as LifecycleMetrics from "./LifecycleMetrics.js"
 
 /**
  * @since 0.1.0
@@ -101,12 +103,22 @@ export const make = <J, E, R>(
     const inFlight = new Set<Entry<J, E>>()
     const interruptedJobs: Array<Entry<J, E>> = []
     const counts = { queued: 0, completed: 0, failed: 0, released: 0, interrupted: 0 }
+    const poolLabels = LifecycleMetrics.labels({ pool: options.name })
+    const outcome = LifecycleMetrics.labelsBy({ pool: options.name }, "outcome")
+    // the series exist from the start, at 0, so a dashboard shows an idle pool as idle
+    LifecycleMetrics.poolQueueDepth.unsafeModify(0, poolLabels)
+    LifecycleMetrics.poolActiveJobs.unsafeModify(0, poolLabels)
+    const queuedBy = (n: number) => {
+      counts.queued += n
+      LifecycleMetrics.poolQueueDepth.unsafeModify(n, poolLabels)
+    }
     let accepting = true
 
     const release = (entries: ReadonlyArray<Entry<J, E>>, why: string) =>
       Effect.gen(function*() {
         if (entries.length === 0) return
         counts.released += entries.length
+        LifecycleMetrics.poolReleasedJobs.unsafeUpdate(entries.length, poolLabels)
         const message = `${options.name}: job ${why}`
         yield* Effect.forEach(
           entries,
@@ -138,7 +150,7 @@ export const make = <J, E, R>(
             // stops (and then seen by the release step), or it is refused.
             Effect.map((stillAdmit) => {
               if (!stillAdmit) return false
-              counts.queued++
+              queuedBy(1)
               queue.unsafeOffer(entry)
               return true
             })
@@ -156,7 +168,7 @@ export const make = <J, E, R>(
           const queued = (yield* Queue.takeAll(queue)).pipe((chunk) =>
             Array.from(chunk).filter((item): item is Entry<J, E> => item !== stop)
           )
-          counts.queued -= queued.length
+          queuedBy(-queued.length)
           yield* release(queued, "queued")
         }
       })
@@ -166,12 +178,25 @@ export const make = <J, E, R>(
       while (true) {
         const entry = yield* Queue.take(queue)
         if (entry === stop) return
-        counts.queued--
+        queuedBy(-1)
         yield* space.release(1)
         inFlight.add(entry)
+        LifecycleMetrics.poolActiveJobs.unsafeModify(1, poolLabels)
+        const startedAt = yield* Clock.currentTimeMillis
+        const observe = (result: "ok" | "failed" | "interrupted") =>
+          Effect.map(Clock.currentTimeMillis, (now) => {
+            inFlight.delete(entry)
+            LifecycleMetrics.poolActiveJobs.unsafeModify(-1, poolLabels)
+            LifecycleMetrics.poolJobDuration.unsafeUpdate((now - startedAt) / 1000, outcome(result))
+          })
         const exit = yield* options.process(entry.job).pipe(
-          Effect.onInterrupt(() => Effect.sync(() => interruptedJobs.push(entry))),
-          Effect.ensuring(Effect.sync(() => inFlight.delete(entry))),
+          Effect.onExit((exit) =>
+            exit._tag === "Success"
+              ? observe("ok")
+              : Cause.isInterruptedOnly(exit.cause)
+              ? Effect.zipRight(Effect.sync(() => interruptedJobs.push(entry)), observe("interrupted"))
+              : observe("failed")
+          ),
           Effect.exit
         )
         if (exit._tag === "Success") {
@@ -213,7 +238,7 @@ export const make = <J, E, R>(
           const leftover = (yield* Queue.takeAll(queue)).pipe((chunk) =>
             Array.from(chunk).filter((item): item is Entry<J, E> => item !== stop)
           )
-          counts.queued -= leftover.length
+          queuedBy(-leftover.length)
           yield* release([...interruptedJobs, ...leftover], "unfinished")
         }
       }).pipe(

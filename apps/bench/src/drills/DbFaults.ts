@@ -10,7 +10,7 @@
  *   200 again by itself (30 s bound);
  * - B: `pg_terminate_backend` of one of the shop's connections, a few times — the shop keeps answering;
  * - C: `LOCK TABLE order_events IN EXCLUSIVE MODE` held ~3 s while paid orders exist — fulfillment
- *   ticks hit `FULFILLMENT_STATEMENT_TIMEOUT` (`shop_fulfillment_tick_failures_total` grows), and after
+ *   ticks hit `FULFILLMENT_STATEMENT_TIMEOUT` (failed fulfillment ticks on `/metrics` grow), and after
  *   the release paid orders advance again.
  *
  * Then quiet, the drills' invariant checker, a report; exit 1 on a broken invariant, any 5xx but a
@@ -33,6 +33,7 @@ import * as Http from "node:http"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import * as ShopMetrics from "../ShopMetrics.js"
 import * as TimedLoad from "./DbFaultsLoad.js"
 import { carrierSimSettings, shopSettings } from "./Drill.js"
 import * as Invariants from "./Invariants.js"
@@ -123,11 +124,16 @@ export interface FaultC {
   readonly advanceAfterMs: number | undefined
 }
 
+/** Fulfillment ticks that failed or timed out, from the worker's tick histogram. */
 const tickFailures = (port: number) =>
-  Effect.promise(() => get(port, "/metrics")).pipe(Effect.map((r) => {
-    const match = /^shop_fulfillment_tick_failures_total(?:\{[^}]*\})? (\d+(?:\.\d+)?)/m.exec(r.body)
-    return match ? Number(match[1]) : NaN
-  }))
+  Effect.promise(() => get(port, "/metrics")).pipe(Effect.map((r) =>
+    (["failed", "timeout"] as const).reduce(
+      (sum, outcome) =>
+        sum +
+        ShopMetrics.metric(r.body, "lifecycle_worker_tick_duration_seconds_count", { worker: "fulfillment", outcome }),
+      0
+    )
+  ))
 
 /** Polls `/readyz` every 100 ms until `want` or the bound; the time to it and every probe. */
 const pollReadyz = (port: number, want: number, boundMs: number, probes: Array<Probe>) =>
@@ -487,7 +493,7 @@ const run = (clients: number, command: string) =>
       } |`
     )
     out.push(
-      `| C: LOCK order_events EXCLUSIVE | held ${faultC.heldMs} ms; shop_fulfillment_tick_failures_total ${faultC.failuresBefore} → ${faultC.failuresAfter}; ` +
+      `| C: LOCK order_events EXCLUSIVE | held ${faultC.heldMs} ms; failed fulfillment ticks ${faultC.failuresBefore} → ${faultC.failuresAfter}; ` +
         `${faultC.paidAtLock} orders paid at release, first one advanced ${faultC.advanceAfterMs ?? "NEVER"} ms after |`
     )
     out.push("")

@@ -18,8 +18,8 @@ const app = "shop-under-test"
 
 const poolGauges = (port: number) =>
   Effect.map(request(port, "GET", "/metrics"), (response) => ({
-    queued: metric(response.body, "shop_carrier_pool_queued"),
-    inFlight: metric(response.body, "shop_carrier_pool_in_flight")
+    queued: metric(response.body, "lifecycle_pool_queue_depth", { pool: "carrier" }),
+    inFlight: metric(response.body, "lifecycle_pool_active_jobs", { pool: "carrier" })
   }))
 
 /** What the shop stored per order, by id. */

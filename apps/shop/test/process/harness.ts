@@ -238,7 +238,8 @@ export const request = (
   port: number,
   method: string,
   path: string,
-  body?: unknown
+  body?: unknown,
+  headers: Readonly<Record<string, string>> = {}
 ): Effect.Effect<Response, NodeJS.ErrnoException> =>
   Effect.async<Response, NodeJS.ErrnoException>((resume) => {
     const payload = body === undefined ? undefined : JSON.stringify(body)
@@ -248,7 +249,7 @@ export const request = (
       method,
       path,
       agent: false,
-      headers: payload === undefined ? {} : { "content-type": "application/json" }
+      headers: payload === undefined ? headers : { "content-type": "application/json", ...headers }
     }, (res) => {
       let text = ""
       res.setEncoding("utf8")
@@ -292,10 +293,16 @@ export const tryConnect = (port: number): Effect.Effect<"connected" | "refused",
     )
   })
 
-/** A counter or gauge from a `/metrics` body (the sum over its label sets); 0 when absent. */
-export const metric = (text: string, name: string) =>
+/**
+ * A counter or gauge from a `/metrics` body: the sum over its label sets that carry every label of
+ * `labels`; 0 when absent.
+ */
+export const metric = (text: string, name: string, labels: Readonly<Record<string, string>> = {}) =>
   text.split("\n")
-    .filter((line) => line.startsWith(name) && /^[\w]+(\{[^}]*\})? /.test(line) && line.split(/[{ ]/)[0] === name)
+    .filter((line) =>
+      line.startsWith(name) && /^[\w]+(\{[^}]*\})? /.test(line) && line.split(/[{ ]/)[0] === name &&
+      Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))
+    )
     .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0)
 
 export interface CarrierSimProcess {

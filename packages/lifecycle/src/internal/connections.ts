@@ -5,6 +5,9 @@
  */
 import type * as Http from "node:http"
 import type * as Net from "node:net"
+import * as LifecycleMetrics from "../LifecycleMetrics.js"
+
+const noLabels: ReadonlyArray<never> = []
 
 /** @internal */
 export interface Connections {
@@ -46,8 +49,12 @@ export const track = (server: Http.Server): Connections => {
 
   server.on("connection", (socket: Net.Socket) => {
     sockets.add(socket)
+    LifecycleMetrics.httpOpenConnections.unsafeModify(1, noLabels)
     httpSocket.set(socket, socket)
-    socket.once("close", () => sockets.delete(socket))
+    socket.once("close", () => {
+      sockets.delete(socket)
+      LifecycleMetrics.httpOpenConnections.unsafeModify(-1, noLabels)
+    })
   })
   server.on("secureConnection", (socket: Net.Socket) => {
     const tcp = (socket as { _parent?: Net.Socket })._parent
@@ -55,9 +62,11 @@ export const track = (server: Http.Server): Connections => {
   })
   server.on("request", (request: Http.IncomingMessage, response: Http.ServerResponse) => {
     responses.add(response)
+    LifecycleMetrics.httpActiveRequests.unsafeModify(1, noLabels)
     const socket = request.socket
     response.once("close", () => {
       responses.delete(response)
+      LifecycleMetrics.httpActiveRequests.unsafeModify(-1, noLabels)
       if (socket.destroyed || isServing(socket)) return
       bytesAtIdle.set(socket, socket.bytesRead)
       // A response whose headers went out with keep-alive before the drain began would otherwise

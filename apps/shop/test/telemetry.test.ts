@@ -1,0 +1,60 @@
+/**
+ * With no OTLP endpoint configured, nothing opens a span: not the fast HTTP server, not the handlers'
+ * `Effect.fn`, not the SQL statements. A tracer that records every span it is asked for shows it, and
+ * shows the same requests opening spans when tracing is on (so the recorder would see them).
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Tracer from "effect/Tracer"
+import * as Telemetry from "../src/Telemetry.js"
+import { anOrder, call, startShop } from "./support.js"
+
+const recordingTracer = Effect.map(Effect.tracer, (native) => {
+  const names: Array<string> = []
+  const tracer = Tracer.make({
+    span: (name, ...rest) => {
+      names.push(name)
+      return native.span(name, ...rest)
+    },
+    context: native.context
+  })
+  return { names, tracer }
+})
+
+const requests = (baseUrl: string) =>
+  Effect.gen(function*() {
+    const created = yield* call(baseUrl, "POST", "/v1/orders", anOrder())
+    assert.strictEqual(created.status, 201)
+    assert.strictEqual((yield* call(baseUrl, "GET", `/v1/orders/${created.body.id}`)).status, 200)
+  })
+
+describe("tracing", () => {
+  it.scopedLive("Telemetry.layer without OTEL_EXPORTER_OTLP_ENDPOINT: no span is opened for a request", () =>
+    Effect.gen(function*() {
+      const { names, tracer } = yield* recordingTracer
+      const noEndpoint = Telemetry.layer.pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map()))))
+      const { baseUrl } = yield* startShop().pipe(Effect.provide(Layer.merge(noEndpoint, Layer.setTracer(tracer))))
+      names.length = 0 // start-up's own (migrations, the first ticks) do not matter here
+      yield* requests(baseUrl)
+      assert.deepStrictEqual(names, [])
+    }))
+
+  it.scopedLive("with tracing on, the same requests open the server, handler and SQL spans", () =>
+    Effect.gen(function*() {
+      const { names, tracer } = yield* recordingTracer
+      const { baseUrl } = yield* startShop().pipe(
+        Effect.provide(Layer.merge(Layer.setTracerEnabled(true), Layer.setTracer(tracer)))
+      )
+      names.length = 0
+      yield* requests(baseUrl)
+      assert.includeMembers(names, [
+        "http.server POST",
+        "Orders.create",
+        "http.server GET",
+        "Orders.get",
+        "sql.execute"
+      ])
+    }))
+})
