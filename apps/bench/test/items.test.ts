@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as BenchDatabase from "../src/BenchDatabase.js"
 import * as Items from "../src/items/Items.js"
 import { catalogueSize, itemOf } from "../src/items/ItemsApi.js"
+import * as OtlpSink from "../src/OtlpSink.js"
 import * as ShopProcess from "../src/ShopProcess.js"
 
 interface Call {
@@ -48,13 +49,18 @@ describe("the no-database servers of pnpm compare", () => {
   for (const stack of Items.stacks) {
     it.scopedLive(`${stack.name}: the items contract, then exit 0 on SIGTERM`, () =>
       Effect.gen(function*() {
+        const collector = yield* OtlpSink.start
         const server = yield* ShopProcess.start({
           name: stack.key,
           script: stack.script,
           cwd: yield* BenchDatabase.tempDir("items-test-"),
           echo: false,
           readyTimeout: "30 seconds",
-          env: { PATH: process.env.PATH, ...stack.env }
+          env: {
+            PATH: process.env.PATH,
+            ...stack.env,
+            ...("otlp" in stack ? { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url } : {})
+          }
         })
         const answers = []
         for (const [call] of calls) answers.push(yield* send(server.baseUrl, call))
@@ -69,6 +75,10 @@ describe("the no-database servers of pnpm compare", () => {
         assert.deepStrictEqual(answers[12].body, { ...JSON.parse(Items.itemBody(2)), id: catalogueSize + 2 })
         const exited = yield* server.terminate("10 seconds")
         assert.deepStrictEqual([exited.code, exited.signal], [0, null])
+        // the traced stack really exports (flushed on exit): a server span per request that reached a
+        // handler (those refused by decoding get none on the fast path)
+        if ("otlp" in stack) assert.isAtLeast(collector.spans(), calls.filter(([, status]) => status !== 400).length)
+        else assert.strictEqual(collector.spans(), 0)
       }))
   }
 })

@@ -15,6 +15,7 @@ import type { BenchError } from "../BenchError.js"
 import { cpuSeconds } from "../CpuUsage.js"
 import * as HttpLoad from "../HttpLoad.js"
 import * as Items from "../items/Items.js"
+import * as OtlpSink from "../OtlpSink.js"
 import { int, mb, table } from "../Report.js"
 import * as ShopProcess from "../ShopProcess.js"
 import type * as Section from "./Section.js"
@@ -44,13 +45,18 @@ interface Measured {
 export const run = (options: ItemsOptions): Effect.Effect<Section.Section, BenchError> =>
   Effect.scoped(Effect.gen(function*() {
     const failures: Array<string> = []
+    const collector = yield* OtlpSink.start
     const running = yield* Effect.forEach(Items.stacks, (stack) =>
       Effect.map(
         ShopProcess.start({
           name: `items-${stack.key}`,
           script: stack.script,
           cwd: options.cwd,
-          env: { ...options.env, ...stack.env },
+          env: {
+            ...options.env,
+            ...stack.env,
+            ...("otlp" in stack ? { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url } : {})
+          },
           readyTimeout: options.readyTimeout,
           cpus: options.serverCpus
         }),
@@ -125,6 +131,16 @@ export const run = (options: ItemsOptions): Effect.Effect<Section.Section, Bench
         goal: undefined
       }),
       Table.versus({
+        figure: `no database, ${
+          title(endpoint)
+        }: the fast server exporting every request's span over OTLP vs no tracing`,
+        ours: med(endpoint, "fastTraced", (m) => m.cpuMicros),
+        peer: med(endpoint, "fast", (m) => m.cpuMicros),
+        peerName: "no tracing",
+        format: micros,
+        goal: undefined
+      }),
+      Table.versus({
         figure: `no database, ${title(endpoint)}: req/s (${options.connections} connections; bare node ${
           int(med(endpoint, "bare", (m) => m.requestsPerSecond) ?? Number.NaN)
         } req/s)`,
@@ -142,7 +158,8 @@ export const run = (options: ItemsOptions): Effect.Effect<Section.Section, Bench
       failures,
       notes: [
         `No-database rounds (server CPU per request from /proc/<pid>/stat over each measured run; peak RSS ` +
-        `${rss}):\n\n${rounds}`
+        `${rss}):\n\n${rounds}`,
+        `The traced stack exported ${int(collector.spans())} spans to an OTLP/HTTP receiver in the bench process.`
       ]
     }
   }))

@@ -10,6 +10,14 @@ const built = (name: string) => fileURLToPath(new URL(`../../dist/items/${name}.
 
 export const stacks = [
   { key: "fast", name: "shop's fast server", script: built("ItemsEffect"), env: { ITEMS_SERVER: "fast" } },
+  // the same exporting every request's span over OTLP, to a receiver in the bench process (`otlp`)
+  {
+    key: "fastTraced",
+    name: "shop's fast server, OTLP tracing",
+    script: built("ItemsEffect"),
+    env: { ITEMS_SERVER: "fast", OTEL_BSP_SCHEDULE_DELAY: "1000" },
+    otlp: true
+  },
   // as the standard server comes: Effect's tracer on (spans made, none exported), the one the target names
   {
     key: "standard",

@@ -1,20 +1,25 @@
 /**
  * The items API (ItemsApi) on Effect: `node dist/items/ItemsEffect.js` with `ITEMS_SERVER=fast` (the
  * default: `@shop/fast-httpapi`) or `standard` (`HttpApiBuilder.serve`), on GracefulHttp under
- * `Launch.runMain` as the shop runs, warnings only; `TRACING=true` turns Effect's tracer on (its
- * default; the shop's is off, as here).
+ * `Launch.runMain` as the shop runs, warnings only, recording `http.server.request.duration` as the
+ * shop does. `TRACING=true` turns Effect's tracer on (its default; the shop's is off, as here);
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` exports the spans over OTLP, as the shop's `Telemetry` layer does.
  */
+import * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
+import * as OtlpTracer from "@effect/opentelemetry/OtlpTracer"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpApi from "@effect/platform/HttpApi"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import type * as HttpRouter from "@effect/platform/HttpRouter"
 import type * as HttpServer from "@effect/platform/HttpServer"
-import { FastHttpApi } from "@shop/fast-httpapi"
+import { FastHttpApi, RequestMetrics } from "@shop/fast-httpapi"
 import { GracefulHttp, Launch } from "@shop/lifecycle"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
 import { catalogueSize, creator, ItemNotFound, itemOf, ItemsApi } from "./ItemsApi.js"
 
 const ItemsLive = FastHttpApi.group(ItemsApi, "items", (handlers) => {
@@ -36,7 +41,7 @@ const ServeLive = Layer.unwrapEffect(
       never,
       never,
       HttpApi.Api | HttpRouter.HttpRouter.DefaultServices | GracefulHttp.GracefulHttp | HttpServer.HttpServer
-    > => server === "fast" ? FastHttpApi.layer() : HttpApiBuilder.serve()
+    > => server === "fast" ? FastHttpApi.layer({ onResponse: RequestMetrics.record }) : HttpApiBuilder.serve()
   ).pipe(Effect.orDie)
 )
 
@@ -48,10 +53,28 @@ const LoggerLive = Layer.unwrapEffect(
   ).pipe(Effect.orDie)
 )
 
+const OtlpLive = Layer.unwrapEffect(
+  Effect.map(
+    Config.all([
+      Config.option(Config.string("OTEL_EXPORTER_OTLP_ENDPOINT")),
+      Config.integer("OTEL_BSP_SCHEDULE_DELAY").pipe(Config.withDefault(5000))
+    ]),
+    ([endpoint, delay]) =>
+      Option.match(endpoint, {
+        onNone: () => Layer.empty,
+        onSome: (url) =>
+          Layer.merge(
+            Layer.setTracerEnabled(true),
+            OtlpTracer.layer({ url: `${url}/v1/traces`, resource: { serviceName: "items" }, exportInterval: delay })
+          ).pipe(Layer.provide([OtlpSerialization.layerJson, FetchHttpClient.layer]))
+      })
+  ).pipe(Effect.orDie)
+)
+
 Launch.runMain(
   ServeLive.pipe(
     Layer.provide(HttpApiBuilder.api(ItemsApi).pipe(Layer.provide(ItemsLive))),
     Layer.provide(GracefulHttp.layerConfig)
   ),
-  { logger: LoggerLive }
+  { logger: LoggerLive, observability: OtlpLive }
 )
