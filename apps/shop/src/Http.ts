@@ -15,13 +15,13 @@ import { ShopApi } from "@shop/domain/Api"
 import { NotReady } from "@shop/domain/Errors"
 import { FastHttpApi, RequestMetrics } from "@shop/fast-httpapi"
 import { GracefulHttp, Lifecycle } from "@shop/lifecycle"
+import { Otlp, Prometheus } from "@shop/telemetry"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import { RequestPolicyLive } from "./HttpErrors.js"
 import { Orders } from "./Orders.js"
-import { Prometheus } from "./Prometheus.js"
 import { Users } from "./Users.js"
 
 const UsersLive = FastHttpApi.group(ShopApi, "users", (handlers) =>
@@ -44,7 +44,7 @@ const OrdersLive = FastHttpApi.group(ShopApi, "orders", (handlers) =>
 const OpsLive = FastHttpApi.group(ShopApi, "ops", (handlers) =>
   Effect.gen(function*() {
     const lifecycle = yield* Lifecycle.Lifecycle
-    const prometheus = yield* Prometheus
+    const prometheus = yield* Prometheus.Prometheus
     return handlers
       .handle("health", () => Effect.succeed({ status: "ok" as const }))
       .handle("ready", () =>
@@ -53,7 +53,9 @@ const OpsLive = FastHttpApi.group(ShopApi, "ops", (handlers) =>
             ? Effect.succeed({ status: "ready" as const, phase: readiness.phase, checks: readiness.checks })
             : Effect.fail(new NotReady({ phase: readiness.phase, checks: readiness.checks }))))
       .handle("metrics", () => prometheus.render)
-  })).pipe(Layer.provide(Prometheus.layer))
+  })).pipe(Layer.provide(
+    Layer.unwrapEffect(Effect.map(Effect.orDie(Otlp.serviceName("shop")), Prometheus.layer))
+  ))
 
 const routes = [
   /^\/v1\/users$/,

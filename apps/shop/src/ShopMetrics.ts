@@ -2,7 +2,8 @@
  * The shop's own metrics, as `effect/Metric` values updated where things happen. The lifecycle
  * components report theirs (`LifecycleMetrics`: ticks, pools, background tasks, HTTP connections,
  * shutdown phases and steps), the HTTP server its request durations (`RequestMetrics`); `/metrics`
- * exposes all of them (`Prometheus.ts`). Durations and lags are in seconds.
+ * exposes all of them (`@shop/telemetry`'s `Prometheus`). Durations and lags are in seconds (names ending
+ * in `.duration` / `.lag`, the convention the exposition reads units from).
  */
 import { LifecycleMetrics } from "@shop/lifecycle"
 import * as Metric from "effect/Metric"

@@ -4,6 +4,7 @@
  */
 import "./v8Flags.js" // first: before anything compiles WebAssembly
 import { Launch } from "@shop/lifecycle"
+import { Otlp } from "@shop/telemetry"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -11,7 +12,6 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import { ShopLive } from "./ShopLive.js"
-import * as Telemetry from "./Telemetry.js"
 
 /** `LOG_FORMAT` (`pretty` | `json`), `LOG_LEVEL` (`all` … `off`, default `info`). */
 const LoggerLive = Layer.unwrapEffect(
@@ -25,5 +25,6 @@ const LoggerLive = Layer.unwrapEffect(
 Launch.runMain(ShopLive.pipe(Layer.discard), {
   shutdownTimeout: Config.duration("SHUTDOWN_TIMEOUT").pipe(Config.withDefault(Duration.seconds(25))),
   logger: LoggerLive,
-  observability: Telemetry.layer
+  // OTEL_EXPORTER_OTLP_ENDPOINT and the other OpenTelemetry variables; unset, tracing is off
+  observability: Otlp.layerFromEnv("shop")
 })

@@ -4,24 +4,11 @@
  * shows the same requests opening spans when tracing is on (so the recorder would see them).
  */
 import { assert, describe, it } from "@effect/vitest"
+import { Otlp, RecordingTracer } from "@shop/telemetry"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Tracer from "effect/Tracer"
-import * as Telemetry from "../src/Telemetry.js"
 import { anOrder, call, startShop } from "./support.js"
-
-const recordingTracer = Effect.map(Effect.tracer, (native) => {
-  const names: Array<string> = []
-  const tracer = Tracer.make({
-    span: (name, ...rest) => {
-      names.push(name)
-      return native.span(name, ...rest)
-    },
-    context: native.context
-  })
-  return { names, tracer }
-})
 
 const requests = (baseUrl: string) =>
   Effect.gen(function*() {
@@ -31,10 +18,12 @@ const requests = (baseUrl: string) =>
   })
 
 describe("tracing", () => {
-  it.scopedLive("Telemetry.layer without OTEL_EXPORTER_OTLP_ENDPOINT: no span is opened for a request", () =>
+  it.scopedLive("Otlp.layerFromEnv without OTEL_EXPORTER_OTLP_ENDPOINT: no span is opened for a request", () =>
     Effect.gen(function*() {
-      const { names, tracer } = yield* recordingTracer
-      const noEndpoint = Telemetry.layer.pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map()))))
+      const { names, tracer } = yield* RecordingTracer.make
+      const noEndpoint = Otlp.layerFromEnv("shop").pipe(
+        Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map())))
+      )
       const { baseUrl } = yield* startShop().pipe(Effect.provide(Layer.merge(noEndpoint, Layer.setTracer(tracer))))
       names.length = 0 // start-up's own (migrations, the first ticks) do not matter here
       yield* requests(baseUrl)
@@ -43,7 +32,7 @@ describe("tracing", () => {
 
   it.scopedLive("with tracing on, the same requests open the server, handler and SQL spans", () =>
     Effect.gen(function*() {
-      const { names, tracer } = yield* recordingTracer
+      const { names, tracer } = yield* RecordingTracer.make
       const { baseUrl } = yield* startShop().pipe(
         Effect.provide(Layer.merge(Layer.setTracerEnabled(true), Layer.setTracer(tracer)))
       )

@@ -5,15 +5,13 @@
  * shop does. `TRACING=true` turns Effect's tracer on (its default; the shop's is off, as here);
  * `OTEL_EXPORTER_OTLP_ENDPOINT` exports the spans over OTLP, as the shop's `Telemetry` layer does.
  */
-import * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
-import * as OtlpTracer from "@effect/opentelemetry/OtlpTracer"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpApi from "@effect/platform/HttpApi"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import type * as HttpRouter from "@effect/platform/HttpRouter"
 import type * as HttpServer from "@effect/platform/HttpServer"
 import { FastHttpApi, RequestMetrics } from "@shop/fast-httpapi"
 import { GracefulHttp, Launch } from "@shop/lifecycle"
+import { Otlp } from "@shop/telemetry"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -45,29 +43,16 @@ const ServeLive = Layer.unwrapEffect(
   ).pipe(Effect.orDie)
 )
 
-const LoggerLive = Layer.unwrapEffect(
-  Effect.map(
-    Config.boolean("TRACING").pipe(Config.withDefault(false)),
-    (tracing) =>
-      Layer.mergeAll(Logger.pretty, Logger.minimumLogLevel(LogLevel.Warning), Layer.setTracerEnabled(tracing))
-  ).pipe(Effect.orDie)
-)
+const LoggerLive = Layer.mergeAll(Logger.pretty, Logger.minimumLogLevel(LogLevel.Warning))
 
-const OtlpLive = Layer.unwrapEffect(
+/** The shop's OTLP layer when an endpoint is set; otherwise the tracer as `TRACING` says. */
+const TracingLive = Layer.unwrapEffect(
   Effect.map(
-    Config.all([
-      Config.option(Config.string("OTEL_EXPORTER_OTLP_ENDPOINT")),
-      Config.integer("OTEL_BSP_SCHEDULE_DELAY").pipe(Config.withDefault(5000))
-    ]),
-    ([endpoint, delay]) =>
-      Option.match(endpoint, {
-        onNone: () => Layer.empty,
-        onSome: (url) =>
-          Layer.merge(
-            Layer.setTracerEnabled(true),
-            OtlpTracer.layer({ url: `${url}/v1/traces`, resource: { serviceName: "items" }, exportInterval: delay })
-          ).pipe(Layer.provide([OtlpSerialization.layerJson, FetchHttpClient.layer]))
-      })
+    Config.all({
+      endpoint: Config.option(Config.string("OTEL_EXPORTER_OTLP_ENDPOINT")),
+      tracing: Config.boolean("TRACING").pipe(Config.withDefault(false))
+    }),
+    ({ endpoint, tracing }) => Option.isSome(endpoint) ? Otlp.layerFromEnv("items") : Layer.setTracerEnabled(tracing)
   ).pipe(Effect.orDie)
 )
 
@@ -76,5 +61,5 @@ Launch.runMain(
     Layer.provide(HttpApiBuilder.api(ItemsApi).pipe(Layer.provide(ItemsLive))),
     Layer.provide(GracefulHttp.layerConfig)
   ),
-  { logger: LoggerLive, observability: OtlpLive }
+  { logger: LoggerLive, observability: TracingLive }
 )

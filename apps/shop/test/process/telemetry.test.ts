@@ -45,6 +45,18 @@ const receiver = Effect.acquireRelease(
   ({ server }) => Effect.sync(() => server.close())
 )
 
+/** The real process on a fresh database, exporting to `url`. */
+const startExporting = (url: string, env: Record<string, string>) =>
+  Effect.gen(function*() {
+    const db = yield* freshDatabase({ migrate: true })
+    return yield* start({
+      DATABASE_URL: db.urlFor("shop-under-test"),
+      MAIL_DIR: yield* tempDir("shop-mail-"),
+      OTEL_EXPORTER_OTLP_ENDPOINT: url,
+      ...env
+    })
+  })
+
 const spansOf = (received: ReadonlyArray<{ path: string; body: any }>): Array<OtlpSpan> =>
   received.filter((r) => r.path === "/v1/traces").flatMap((r) =>
     r.body.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans))
@@ -59,13 +71,7 @@ describe("OTLP export of the real process", () => {
   it.scopedLive("spans of one request with their parent links, and the shutdown's step durations on exit", () =>
     Effect.gen(function*() {
       const otlp = yield* receiver
-      const db = yield* freshDatabase({ migrate: true })
-      const shop = yield* start({
-        DATABASE_URL: db.urlFor("shop-under-test"),
-        MAIL_DIR: yield* tempDir("shop-mail-"),
-        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-        OTEL_SERVICE_NAME: "shop-under-test"
-      })
+      const shop = yield* startExporting(otlp.url, { OTEL_SERVICE_NAME: "shop-under-test" })
       // the caller's trace: the server span must continue it
       const traceId = "4bf92f3577b34da6a3ce929d0e0e4736"
       const callerSpan = "00f067aa0ba902b7"
@@ -110,5 +116,23 @@ describe("OTLP export of the real process", () => {
       assert.include(steps, "http drain")
       assert.include(steps, "worker fulfillment")
       assert.isDefined(metrics.find((m) => m.name === "http.server.request.duration"))
+    }))
+
+  it.scopedLive("OTEL_TRACES_SAMPLER=parentbased_traceidratio: unsampled roots export nothing, a sampled caller's trace is kept", () =>
+    Effect.gen(function*() {
+      const otlp = yield* receiver
+      const shop = yield* startExporting(otlp.url, {
+        OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+        OTEL_TRACES_SAMPLER_ARG: "0"
+      })
+      for (let i = 0; i < 5; i++) assert.strictEqual((yield* request(shop.port, "GET", "/v1/orders/1")).status, 404)
+      const traceId = "4bf92f3577b34da6a3ce929d0e0e4736"
+      yield* request(shop.port, "GET", "/v1/orders/2", undefined, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` })
+      yield* shop.kill("SIGTERM")
+      assert.strictEqual((yield* shop.awaitExit()).code, 0)
+
+      const servers = spansOf(otlp.received).filter((s) => s.name === "http.server GET")
+      assert.deepStrictEqual(servers.map((s) => s.traceId), [traceId])
+      assert.isTrue(spansOf(otlp.received).every((s) => s.traceId === traceId), "no span of an unsampled trace")
     }))
 })

@@ -1,12 +1,14 @@
 /**
- * `/metrics`: every `effect/Metric` of the process (the shop's, the lifecycle components', the HTTP
- * server's) in the Prometheus text format. `@effect/opentelemetry` turns Effect's metric registry into
+ * Every `effect/Metric` of the process in the Prometheus text format, for a `/metrics` endpoint. `@effect/opentelemetry` turns Effect's metric registry into
  * OpenTelemetry metric data and the OpenTelemetry Prometheus exporter's serializer writes it: both
  * maintained with the libraries they bridge, and read only when scraped, so a request pays nothing
  * for the exposition (it pays the metric updates, a few map lookups).
  *
  * Names follow OpenTelemetry's Prometheus mapping: dots become underscores, counters end in `_total`,
- * and metrics in seconds (ours end in `.duration` or `.lag`) get the unit and a `_seconds` suffix.
+ * and metrics in seconds (by convention here, names ending in `.duration` or `.lag`) get the unit and
+ * a `_seconds` suffix.
+ *
+ * @since 0.1.0
  */
 import * as Metrics from "@effect/opentelemetry/Metrics"
 import * as Resource from "@effect/opentelemetry/Resource"
@@ -15,7 +17,6 @@ import type { MetricProducer } from "@opentelemetry/sdk-metrics"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { serviceName } from "./Telemetry.js"
 
 const inSeconds = /\.(duration|lag)$/
 
@@ -36,11 +37,21 @@ const withUnits = (producer: MetricProducer): MetricProducer => ({
     })
 })
 
-export class Prometheus extends Context.Tag("shop/Prometheus")<Prometheus, {
+/**
+ * @since 0.1.0
+ */
+export class Prometheus extends Context.Tag("@shop/telemetry/Prometheus")<Prometheus, {
   /** The exposition of every metric now. */
   readonly render: Effect.Effect<string>
-}>() {
-  static readonly layer = Layer.effect(
+}>() {}
+
+/**
+ * `serviceName` is the `service_name` of the `target_info` series.
+ *
+ * @since 0.1.0
+ */
+export const layer = (serviceName: string): Layer.Layer<Prometheus> =>
+  Layer.effect(
     Prometheus,
     Effect.gen(function*() {
       const producer = withUnits(yield* Metrics.makeProducer)
@@ -52,9 +63,4 @@ export class Prometheus extends Context.Tag("shop/Prometheus")<Prometheus, {
         )
       }
     })
-  ).pipe(
-    Layer.provide(
-      Layer.unwrapEffect(Effect.map(Effect.orDie(serviceName), (name) => Resource.layer({ serviceName: name })))
-    )
-  )
-}
+  ).pipe(Layer.provide(Resource.layer({ serviceName })))
