@@ -8,7 +8,7 @@
  * not an in-memory sleep); after `CARRIER_MAX_ATTEMPTS`, or a refusal, the order is marked failed
  * with its last error until an operator retries it.
  *
- * Shutdown (see DESIGN): the dispatcher stops claiming when draining begins; orders queued but not
+ * Shutdown (docs/DESIGN.md, step 3): the dispatcher stops claiming when draining begins; orders queued but not
  * started get their lease back at once (another replica takes them now, not after the lease); in-flight
  * bookings finish and persist; past `CARRIER_SHUTDOWN_TIMEOUT` they are interrupted and released.
  * A crash leaves leases that expire after `CARRIER_LEASE`; the idempotency key makes the re-booking

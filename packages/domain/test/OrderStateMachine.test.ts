@@ -15,7 +15,7 @@ const statuses: ReadonlyArray<OrderStatus> = [
   "cancelled"
 ]
 
-// Written out by hand from DESIGN.md rather than read from the module, so a change to the graph has
+// Written out by hand from docs/DESIGN.md rather than read from the module, so a change to the graph has
 // to change this list too.
 const expected: ReadonlyArray<readonly [OrderStatus, OrderStatus]> = [
   ["pending", "paid"],
