@@ -122,5 +122,5 @@ export const HttpLive = ServeLive.pipe(
   Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
   Layer.provide(ApiLive),
-  Layer.provideMerge(GracefulHttp.layerConfig)
+  Layer.provideMerge(GracefulHttp.layerConfig())
 )

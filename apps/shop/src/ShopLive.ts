@@ -45,7 +45,7 @@ export const ShopLive = HttpLive.pipe(
   Layer.provideMerge(OutboxSweeper.layer),
   Layer.provideMerge(Fulfillment.layer),
   Layer.provideMerge(ServicesLive),
-  Layer.provideMerge(BackgroundTasks.layerConfig),
+  Layer.provideMerge(BackgroundTasks.layerConfig()),
   Layer.provideMerge(Mailer.layer),
   Layer.provideMerge(Carrier.layer),
   Layer.provide(DatabaseReadinessLive),

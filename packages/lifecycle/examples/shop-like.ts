@@ -73,7 +73,7 @@ const router = HttpRouter.empty.pipe(
 
 const HttpLive = HttpServer.serve(router).pipe(
   HttpServer.withLogAddress,
-  Layer.provide(GracefulHttp.layerConfig)
+  Layer.provide(GracefulHttp.layerConfig())
 )
 
 const MainLive = HttpLive.pipe(

@@ -10,6 +10,7 @@
  */
 import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -159,13 +160,21 @@ export const layer = (options: Options = {}): Layer.Layer<BackgroundTasks, never
   Layer.scoped(BackgroundTasks, make(options))
 
 /**
- * Reads the deadline from `BACKGROUND_TASKS_TIMEOUT` (default 10 seconds).
+ * The settings {@link layerConfig} reads when given none: `BACKGROUND_TASKS_TIMEOUT` (10 seconds).
+ *
+ * @since 0.2.0
+ */
+export const defaultConfig: Config.Config.Wrap<Options> = {
+  shutdownTimeout: Config.duration("BACKGROUND_TASKS_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10)))
+}
+
+/**
+ * {@link layer} with its options read through `Config`: {@link defaultConfig}'s variable, or the
+ * caller's (`BackgroundTasks.layerConfig({ shutdownTimeout: Config.duration("MAIL_DRAIN_TIMEOUT") })`).
  *
  * @since 0.1.0
  */
-export const layerConfig: Layer.Layer<BackgroundTasks, never, Lifecycle> = Layer.unwrapEffect(
-  Effect.map(
-    Effect.orDie(Config.duration("BACKGROUND_TASKS_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10)))),
-    (shutdownTimeout) => layer({ shutdownTimeout })
-  )
-)
+export const layerConfig = (
+  config: Config.Config.Wrap<Options> = defaultConfig
+): Layer.Layer<BackgroundTasks, ConfigError.ConfigError, Lifecycle> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

@@ -291,33 +291,39 @@ export const layer = (
 > => Layer.merge(Layer.scopedContext(make(options)), NodeHttpServer.layerContext)
 
 /**
- * Reads `PORT` (8080), `HOST`, `SHUTDOWN_DELAY` (0), `HTTP_DRAIN_TIMEOUT` (10 seconds), `HTTP_IDLE_GRACE`
- * (250 millis),
+ * The settings {@link layerConfig} reads when given none: `PORT` (8080; 0 binds any free port),
+ * `HOST`, `SHUTDOWN_DELAY` (0), `HTTP_DRAIN_TIMEOUT` (10 seconds), `HTTP_IDLE_GRACE` (250 millis),
  * `HTTP_MAX_BODY_SIZE` (1 MiB, in bytes), `HTTP_HEADERS_TIMEOUT` (10 seconds) and
  * `HTTP_REQUEST_TIMEOUT` (30 seconds; a request not fully received by then gets 408).
  *
+ * @since 0.2.0
+ */
+export const defaultConfig: Config.Config.Wrap<Options> = {
+  // not Config.port, which refuses 0: PORT=0 binds an ephemeral port (logged as "Listening on …")
+  port: Config.integer("PORT").pipe(
+    Config.withDefault(8080),
+    Config.validate({ message: "must be a port (0 for any free one)", validation: (n) => n >= 0 && n <= 65535 })
+  ),
+  host: Config.string("HOST").pipe(Config.option, Config.map(Option.getOrUndefined)),
+  preStopDelay: Config.duration("SHUTDOWN_DELAY").pipe(Config.withDefault(Duration.zero)),
+  drainTimeout: Config.duration("HTTP_DRAIN_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
+  idleGrace: Config.duration("HTTP_IDLE_GRACE").pipe(Config.withDefault(Duration.millis(250))),
+  maxBodySize: Config.integer("HTTP_MAX_BODY_SIZE").pipe(Config.withDefault(1024 * 1024)),
+  headersTimeout: Config.duration("HTTP_HEADERS_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
+  requestTimeout: Config.duration("HTTP_REQUEST_TIMEOUT").pipe(Config.withDefault(Duration.seconds(30)))
+}
+
+/**
+ * {@link layer} with its options read through `Config`: {@link defaultConfig}'s variables, or the
+ * caller's (`GracefulHttp.layerConfig({ ...GracefulHttp.defaultConfig, port: Config.integer("ADMIN_PORT") })`),
+ * as `PgClient.layerConfig` takes them.
+ *
  * @since 0.1.0
  */
-export const layerConfig: Layer.Layer<
+export const layerConfig = (
+  config: Config.Config.Wrap<Options> = defaultConfig
+): Layer.Layer<
   HttpServer.HttpServer | GracefulHttp | HttpPlatform.HttpPlatform | Etag.Generator | NodeContext.NodeContext,
   ServeError | ConfigError.ConfigError,
   Lifecycle
-> = Layer.unwrapEffect(
-  Effect.map(
-    Config.all({
-      // not Config.port, which refuses 0: PORT=0 binds an ephemeral port (logged as "Listening on …")
-      port: Config.integer("PORT").pipe(
-        Config.withDefault(8080),
-        Config.validate({ message: "must be a port (0 for any free one)", validation: (n) => n >= 0 && n <= 65535 })
-      ),
-      host: Config.string("HOST").pipe(Config.option, Config.map(Option.getOrUndefined)),
-      preStopDelay: Config.duration("SHUTDOWN_DELAY").pipe(Config.withDefault(Duration.zero)),
-      drainTimeout: Config.duration("HTTP_DRAIN_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
-      idleGrace: Config.duration("HTTP_IDLE_GRACE").pipe(Config.withDefault(Duration.millis(250))),
-      maxBodySize: Config.integer("HTTP_MAX_BODY_SIZE").pipe(Config.withDefault(1024 * 1024)),
-      headersTimeout: Config.duration("HTTP_HEADERS_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
-      requestTimeout: Config.duration("HTTP_REQUEST_TIMEOUT").pipe(Config.withDefault(Duration.seconds(30)))
-    }),
-    layer
-  )
-)
+> => Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))

@@ -59,7 +59,7 @@ const TracingLive = Layer.unwrapEffect(
 Launch.runMain(
   ServeLive.pipe(
     Layer.provide(HttpApiBuilder.api(ItemsApi).pipe(Layer.provide(ItemsLive))),
-    Layer.provide(GracefulHttp.layerConfig)
+    Layer.provide(GracefulHttp.layerConfig())
   ),
   { logger: LoggerLive, observability: TracingLive }
 )
