@@ -107,8 +107,8 @@ export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.
     )`
   ),
   // The fulfillment claim (`status IN ('paid','picking') ORDER BY id LIMIT n`) walked the primary key
-  // past every finished order: 454 ms per tick with a million of them (measured), growing without
-  // bound. Only unfinished orders are in this index, so the claim stays under a millisecond.
+  // past every finished order, a cost growing without bound (apps/bench/README.md, "Findings"). Only
+  // unfinished orders are in this index, so the claim's cost does not grow with history.
   "0005_fulfillment_index": statements(
     `CREATE INDEX orders_fulfillable_idx ON orders (id) WHERE status IN ('paid', 'picking')`
   ),

@@ -1,9 +1,9 @@
 /**
  * Statements straight on the `pg` pool under the shop's `PgClient`, for the few that every request
  * runs. A `SqlClient` statement pays, per execution, for a span (a no-op one when tracing is off), a
- * Scope, compiling its fragments to text and transforming every row and nested JSON value: about
- * 90 µs of CPU against 57 µs for `pg` itself (measured on this machine, one order read). {@link query}
- * takes text already written and transforms only the row's own column names.
+ * Scope, compiling its fragments to text and transforming every row and nested JSON value — more CPU
+ * than `pg` itself spends (apps/bench/README.md, "Where the misses come from"). {@link query} takes
+ * text already written and transforms only the row's own column names.
  *
  * Same pool, same limits, same failures as the `SqlClient`: a `SqlError` whose message starts like
  * the client's ("Failed to acquire connection" when no connection came within the connect timeout),
