@@ -15,7 +15,7 @@ import { ShopApi } from "@shop/domain/Api"
 import { NotReady } from "@shop/domain/Errors"
 import { FastHttpApi, RequestMetrics } from "@shop/fast-httpapi"
 import { GracefulHttp, Lifecycle } from "@shop/lifecycle"
-import { Otlp, Prometheus } from "@shop/telemetry"
+import { Prometheus } from "@shop/telemetry"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -53,9 +53,7 @@ const OpsLive = FastHttpApi.group(ShopApi, "ops", (handlers) =>
             ? Effect.succeed({ status: "ready" as const, phase: readiness.phase, checks: readiness.checks })
             : Effect.fail(new NotReady({ phase: readiness.phase, checks: readiness.checks }))))
       .handle("metrics", () => prometheus.render)
-  })).pipe(Layer.provide(
-    Layer.unwrapEffect(Effect.map(Effect.orDie(Otlp.serviceName("shop")), Prometheus.layer))
-  ))
+  })).pipe(Layer.provide(Prometheus.layerFromEnv("shop")))
 
 const routes = [
   /^\/v1\/users$/,

@@ -15,18 +15,7 @@ export const ordersCreated = counter("shop.orders.created", "Orders created")
 
 /** By `from` and `to` status. */
 export const orderTransitions = counter("shop.order.transitions", "Order status transitions made through the API")
-export const transitionLabels = (() => {
-  const made = new Map<string, ReturnType<typeof LifecycleMetrics.labels>>()
-  return (from: string, to: string) => {
-    const key = `${from}>${to}`
-    let labels = made.get(key)
-    if (labels === undefined) {
-      labels = LifecycleMetrics.labels({ from, to })
-      made.set(key, labels)
-    }
-    return labels
-  }
-})()
+export const transitionLabels = LifecycleMetrics.labelSets(["from", "to"])
 
 export const bookingRetries = counter("shop.carrier.booking_retries", "Failed bookings retried by an operator")
 

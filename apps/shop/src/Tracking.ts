@@ -30,7 +30,7 @@ const feedName = "carrier"
 export class Tracking extends Context.Tag("shop/Tracking")<Tracking, {
   /** The last event whose effect is committed. */
   readonly cursor: Effect.Effect<number>
-  readonly stats: Effect.Effect<{ readonly processed: number; readonly lagSeconds: number; readonly sdkCursor: number }>
+  readonly stats: Effect.Effect<{ readonly processed: number; readonly sdkCursor: number }>
 }>() {
   static readonly layer = Layer.scoped(
     Tracking,
@@ -41,7 +41,6 @@ export class Tracking extends Context.Tag("shop/Tracking")<Tracking, {
       const tasks = yield* BackgroundTasks.BackgroundTasks
       const runtime = yield* Effect.runtime<never>()
       let processed = 0
-      let lagSeconds = 0
 
       const readCursor = Effect.map(
         sql<{ cursor: string }>`
@@ -81,7 +80,7 @@ export class Tracking extends Context.Tag("shop/Tracking")<Tracking, {
           Effect.tap(() =>
             Effect.sync(() => {
               processed++
-              lagSeconds = Math.max(0, (Date.now() - Date.parse(event.at)) / 1000)
+              const lagSeconds = Math.max(0, (Date.now() - Date.parse(event.at)) / 1000)
               ShopMetrics.trackingFeedLag.unsafeUpdate(lagSeconds, ShopMetrics.noLabels)
               ShopMetrics.trackingEvents.unsafeUpdate(1, ShopMetrics.typeLabels(event.type))
             })
@@ -121,7 +120,7 @@ export class Tracking extends Context.Tag("shop/Tracking")<Tracking, {
 
       return {
         cursor: readCursor,
-        stats: Effect.sync(() => ({ processed, lagSeconds, sdkCursor: subscription.cursor }))
+        stats: Effect.sync(() => ({ processed, sdkCursor: subscription.cursor }))
       }
     })
   )

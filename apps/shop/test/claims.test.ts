@@ -47,6 +47,19 @@ const withoutWaiting = <A>(claim: Effect.Effect<A>) =>
     Effect.orDie
   )
 
+/** Two orders placed and paid through the API, then set to `packed` (ready for the carrier). */
+const packedOrders = (baseUrl: string, sql: SqlClient.SqlClient) =>
+  Effect.gen(function*() {
+    const [a, b] = yield* Effect.forEach(["a@example.com", "b@example.com"], (email) =>
+      Effect.gen(function*() {
+        const created = yield* call(baseUrl, "POST", "/v1/orders", anOrder(email))
+        assert.strictEqual((yield* call(baseUrl, "POST", `/v1/orders/${created.body.id}/pay`)).status, 200)
+        return created.body.id as number
+      }))
+    yield* sql`UPDATE orders SET status = 'packed' WHERE id IN (${a}, ${b})`.pipe(Effect.orDie)
+    return [a, b] as const
+  })
+
 const ids = (rows: ReadonlyArray<{ readonly id: string }>) => rows.map((row) => Number(row.id))
 
 const statusOf = (sql: SqlClient.SqlClient) =>
@@ -109,13 +122,7 @@ describe("claims skip rows another transaction holds", () => {
         const sql = Context.get(shop.context, SqlClient.SqlClient)
         const { dispatcher } = Context.get(shop.context, Bookings)
         yield* firstTick(dispatcher)
-        const [a, b] = yield* Effect.forEach(["a@example.com", "b@example.com"], (email) =>
-          Effect.gen(function*() {
-            const created = yield* call(shop.baseUrl, "POST", "/v1/orders", anOrder(email))
-            assert.strictEqual((yield* call(shop.baseUrl, "POST", `/v1/orders/${created.body.id}/pay`)).status, 200)
-            return created.body.id as number
-          }))
-        yield* sql`UPDATE orders SET status = 'packed' WHERE id IN (${a}, ${b})`.pipe(Effect.orDie)
+        const [a, b] = yield* packedOrders(shop.baseUrl, sql)
         const release = yield* holdRowLock(sql, "orders", a)
 
         yield* dispatcher.trigger
@@ -148,13 +155,7 @@ describe("carrier idempotency keys", () => {
         })
         yield* Effect.addFinalizer(() => carrier.releaseAll)
         const sql = Context.get(shop.context, SqlClient.SqlClient)
-        const [a, b] = yield* Effect.forEach(["a@example.com", "b@example.com"], (email) =>
-          Effect.gen(function*() {
-            const created = yield* call(shop.baseUrl, "POST", "/v1/orders", anOrder(email))
-            assert.strictEqual((yield* call(shop.baseUrl, "POST", `/v1/orders/${created.body.id}/pay`)).status, 200)
-            return created.body.id as number
-          }))
-        yield* sql`UPDATE orders SET status = 'packed' WHERE id IN (${a}, ${b})`.pipe(Effect.orDie)
+        const [a, b] = yield* packedOrders(shop.baseUrl, sql)
 
         const keysOf = (id: number) =>
           Effect.map(

@@ -107,6 +107,16 @@ describe("/metrics", () => {
       assert.strictEqual(value(after, "shop_orders_created_total") - value(before, "shop_orders_created_total"), 1)
     }))
 
+  it.scopedLive("HTTP_SERVER=standard records the same histogram, with the same route templates", () =>
+    Effect.gen(function*() {
+      const { baseUrl } = yield* startShop({ HTTP_SERVER: "standard" })
+      const labels = { http_request_method: "GET", http_route: "/v1/orders/:id", http_response_status_code: "404" }
+      const before = value(yield* scrape(baseUrl), `${request}_count`, labels)
+      assert.strictEqual((yield* call(baseUrl, "GET", "/v1/orders/999999")).status, 404)
+      const after = yield* scrape(baseUrl)
+      assert.strictEqual(value(after, `${request}_count`, labels) - before, 1)
+    }))
+
   it.scopedLive("the lifecycle components report: phase, HTTP, pools, workers, background tasks", () =>
     Effect.gen(function*() {
       const { baseUrl } = yield* startShop()

@@ -9,7 +9,6 @@
  */
 import { LifecycleMetrics } from "@shop/lifecycle"
 import * as Metric from "effect/Metric"
-import type * as MetricLabel from "effect/MetricLabel"
 import type { ResponseInfo } from "./FastHttpApi.js"
 
 /**
@@ -24,20 +23,7 @@ export const requestDuration = Metric.histogram(
 const knownMethods = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"])
 
 // the label array of each (method, route, status): Effect finds a series by the array's identity
-const labelSets = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
-const labelsOf = (method: string, route: string | undefined, status: number) => {
-  const key = `${method} ${status} ${route ?? ""}`
-  let labels = labelSets.get(key)
-  if (labels === undefined) {
-    labels = LifecycleMetrics.labels({
-      "http.request.method": method,
-      ...(route === undefined ? {} : { "http.route": route }),
-      "http.response.status_code": String(status)
-    })
-    labelSets.set(key, labels)
-  }
-  return labels
-}
+const labelsOf = LifecycleMetrics.labelSets(["http.request.method", "http.route", "http.response.status_code"])
 
 /**
  * Records one response: pass it as `onResponse`, or call it from your own hook.
@@ -47,5 +33,5 @@ const labelsOf = (method: string, route: string | undefined, status: number) => 
 export const record = (info: ResponseInfo): void =>
   requestDuration.unsafeUpdate(
     info.durationMs / 1000,
-    labelsOf(knownMethods.has(info.method) ? info.method : "_OTHER", info.route, info.status)
+    labelsOf(knownMethods.has(info.method) ? info.method : "_OTHER", info.route, String(info.status))
   )

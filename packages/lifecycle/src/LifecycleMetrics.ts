@@ -172,7 +172,30 @@ export const labels = (tags: Readonly<Record<string, string>>): ReadonlyArray<Me
   Object.entries(tags).map(([key, value]) => MetricLabel.make(key, value))
 
 /**
- * One label array per value of a single label, made on first use (outcomes, phases, steps).
+ * One label array per combination of values of `keys`, made on first use: `labelSets(["from", "to"])`
+ * gives `(from, to) => labels`. An `undefined` value leaves its label out (OpenTelemetry's `http.route`
+ * of an unmatched request).
+ *
+ * @since 0.1.0
+ */
+export const labelSets = <const Keys extends ReadonlyArray<string>>(
+  keys: Keys
+): (...values: { readonly [I in keyof Keys]: string | undefined }) => ReadonlyArray<MetricLabel.MetricLabel> => {
+  const made = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+  return (...values) => {
+    const id = values.join("\u0000")
+    let found = made.get(id)
+    if (found === undefined) {
+      found = keys.flatMap((key, i) => values[i] === undefined ? [] : [MetricLabel.make(key, values[i]!)])
+      made.set(id, found)
+    }
+    return found
+  }
+}
+
+/**
+ * One label array per value of a single label, next to fixed ones (a component's name), made on
+ * first use (outcomes, phases, steps).
  *
  * @since 0.1.0
  */
@@ -180,13 +203,7 @@ export const labelsBy = (
   base: Readonly<Record<string, string>>,
   key: string
 ): (value: string) => ReadonlyArray<MetricLabel.MetricLabel> => {
-  const made = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
-  return (value) => {
-    let found = made.get(value)
-    if (found === undefined) {
-      found = labels({ ...base, [key]: value })
-      made.set(value, found)
-    }
-    return found
-  }
+  const sets = labelSets([...Object.keys(base), key])
+  const fixed = Object.values(base)
+  return (value) => sets(...fixed, value)
 }

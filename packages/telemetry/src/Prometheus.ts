@@ -17,6 +17,7 @@ import type { MetricProducer } from "@opentelemetry/sdk-metrics"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { serviceName } from "./Otlp.js"
 
 const inSeconds = /\.(duration|lag)$/
 
@@ -64,3 +65,12 @@ export const layer = (serviceName: string): Layer.Layer<Prometheus> =>
       }
     })
   ).pipe(Layer.provide(Resource.layer({ serviceName })))
+
+/**
+ * {@link layer} named by `OTEL_SERVICE_NAME`, or `defaultServiceName`, as `Otlp.layerFromEnv` names its
+ * resource.
+ *
+ * @since 0.1.0
+ */
+export const layerFromEnv = (defaultServiceName: string): Layer.Layer<Prometheus> =>
+  Layer.unwrapEffect(Effect.map(Effect.orDie(serviceName(defaultServiceName)), layer))

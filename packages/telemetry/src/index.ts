@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 export * as Otlp from "./Otlp.js"
+export * as OtlpReceiver from "./OtlpReceiver.js"
 export * as Prometheus from "./Prometheus.js"
 export * as RecordingTracer from "./RecordingTracer.js"
 export * as Sampler from "./Sampler.js"

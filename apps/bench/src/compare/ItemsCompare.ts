@@ -7,6 +7,7 @@
  * does not depend on whether the load generator or the server saturates first. The stacks take turns
  * per round and endpoint; the median of the rounds is reported.
  */
+import { OtlpReceiver } from "@shop/telemetry"
 import type autocannon from "autocannon"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -15,7 +16,6 @@ import type { BenchError } from "../BenchError.js"
 import { cpuSeconds } from "../CpuUsage.js"
 import * as HttpLoad from "../HttpLoad.js"
 import * as Items from "../items/Items.js"
-import * as OtlpSink from "../OtlpSink.js"
 import { int, mb, table } from "../Report.js"
 import * as ShopProcess from "../ShopProcess.js"
 import type * as Section from "./Section.js"
@@ -45,7 +45,7 @@ interface Measured {
 export const run = (options: ItemsOptions): Effect.Effect<Section.Section, BenchError> =>
   Effect.scoped(Effect.gen(function*() {
     const failures: Array<string> = []
-    const collector = yield* OtlpSink.start
+    const collector = yield* OtlpReceiver.start({ keep: false })
     const running = yield* Effect.forEach(Items.stacks, (stack) =>
       Effect.map(
         ShopProcess.start({
@@ -159,7 +159,7 @@ export const run = (options: ItemsOptions): Effect.Effect<Section.Section, Bench
       notes: [
         `No-database rounds (server CPU per request from /proc/<pid>/stat over each measured run; peak RSS ` +
         `${rss}):\n\n${rounds}`,
-        `The traced stack exported ${int(collector.spans())} spans to an OTLP/HTTP receiver in the bench process.`
+        `The traced stack exported ${int(collector.spanCount())} spans to an OTLP/HTTP receiver in the bench process.`
       ]
     }
   }))
