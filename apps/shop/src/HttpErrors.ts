@@ -1,12 +1,11 @@
 /**
- * The contract's own answers for bodies the platform cannot decode and for a database out of reach.
+ * The contract's own answers for bodies the platform cannot decode, and the header of its 503.
  * (Empty error responses in general get a JSON body from `GracefulHttp`; see `HttpJsonErrors` in
  * @shop/lifecycle.)
  */
 import * as HttpMethod from "@effect/platform/HttpMethod"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { ShopApi } from "@shop/domain/Api"
-import { MalformedJson } from "@shop/domain/Errors"
+import { MalformedJson, ServiceUnavailable } from "@shop/domain/Errors"
 import { RequestPolicy } from "@shop/fast-httpapi"
 import * as Effect from "effect/Effect"
 
@@ -34,28 +33,6 @@ const nestingDepth = (text: string, limit: number) => {
 }
 
 /**
- * The database is out of reach: no pooled connection within `DATABASE_CONNECT_TIMEOUT` (saturated or
- * down), or the connection died under a query (server restart, killed backend). The service is
- * degraded, not broken — answer 503 with `Retry-After` instead of a 500. A write cut this way may or may
- * not have committed: a retry of a pay/cancel then gets its 409, an order retried with its
- * `Idempotency-Key` its original.
- */
-const connectionLost =
-  /^Failed to acquire connection|^Connection error|Connection terminated|not queryable|ECONNREFUSED|ECONNRESET|terminating connection|the database system is (starting up|shutting down|in recovery mode)/
-
-export const isDatabaseUnavailable = (defect: unknown): boolean => {
-  if (typeof defect !== "object" || defect === null || !("_tag" in defect) || defect._tag !== "SqlError") return false
-  const message = "message" in defect && typeof defect.message === "string" ? defect.message : ""
-  const cause = "cause" in defect && defect.cause instanceof Error ? defect.cause.message : ""
-  return connectionLost.test(message) || connectionLost.test(cause)
-}
-
-export const databaseBusy = HttpServerResponse.unsafeJson(
-  { _tag: "ServiceUnavailable", message: "the database is busy; retry shortly" },
-  { status: 503, headers: { "retry-after": "1" } }
-)
-
-/**
  * The shop's request policy (see `RequestPolicy` in @shop/fast-httpapi: both servers apply it the same
  * way). Malformed JSON is a `RequestError` defect inside the platform's payload decoding (an empty
  * 400); it becomes the contract's `MalformedJson`, which names the parse error. Two more bodies get it
@@ -73,12 +50,14 @@ export const shopPolicy: RequestPolicy.RequestPolicy<MalformedJson> = {
       ? new MalformedJson({ message: `request body is nested more than ${MaxJsonDepth} arrays or objects deep` })
       : undefined,
   malformedJson: (cause) => new MalformedJson({ message: `request body is not valid JSON: ${messageOf(cause)}` }),
+  // the database out of reach is a ServiceUnavailable (see DatabaseEdge.ts): tell the client when to retry
+  errorHeaders: (error) => error instanceof ServiceUnavailable ? retryAfter : undefined,
+  // the client sees "internal error" only: the operator must see why
   onDefect: (defect) =>
-    isDatabaseUnavailable(defect)
-      ? Effect.as(Effect.logWarning("request answered 503: database unavailable", defect), databaseBusy)
-      // the client sees "internal error" only: the operator must see why
-      : Effect.zipRight(Effect.logError("request failed with a defect (500)", defect), Effect.die(defect))
+    Effect.zipRight(Effect.logError("request failed with a defect (500)", defect), Effect.die(defect))
 }
+
+const retryAfter = { "retry-after": "1" }
 
 export const RequestPolicyLive = RequestPolicy.layer(ShopApi, shopPolicy)
 

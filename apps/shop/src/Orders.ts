@@ -6,7 +6,13 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type * as Statement from "@effect/sql/Statement"
 import { PgDirect } from "@shop/database"
-import { BookingNotFailed, IdempotencyConflict, InvalidTransition, OrderNotFound } from "@shop/domain/Errors"
+import {
+  BookingNotFailed,
+  IdempotencyConflict,
+  InvalidTransition,
+  OrderNotFound,
+  type ServiceUnavailable
+} from "@shop/domain/Errors"
 import {
   type CreateOrder,
   DefaultPageSize,
@@ -23,6 +29,7 @@ import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { refineSqlError } from "./DatabaseEdge.js"
 import * as ShopMetrics from "./ShopMetrics.js"
 
 interface OrderRow {
@@ -126,12 +133,20 @@ const decodeCursor = (cursor: string): number | undefined => {
 }
 
 export class Orders extends Context.Tag("shop/Orders")<Orders, {
-  readonly create: (input: CreateOrder, idempotencyKey: string | undefined) => Effect.Effect<Order, IdempotencyConflict>
-  readonly transition: (id: number, to: OrderStatus) => Effect.Effect<Order, OrderNotFound | InvalidTransition>
-  readonly get: (id: number) => Effect.Effect<OrderWithEvents, OrderNotFound>
+  readonly create: (input: CreateOrder, idempotencyKey: string | undefined) => Effect.Effect<
+    Order,
+    IdempotencyConflict | ServiceUnavailable
+  >
+  readonly transition: (
+    id: number,
+    to: OrderStatus
+  ) => Effect.Effect<Order, OrderNotFound | InvalidTransition | ServiceUnavailable>
+  readonly get: (id: number) => Effect.Effect<OrderWithEvents, OrderNotFound | ServiceUnavailable>
   /** Operator action: book a failed order again from scratch. */
-  readonly retryBooking: (id: number) => Effect.Effect<OrderWithEvents, OrderNotFound | BookingNotFailed>
-  readonly list: (params: ListOrdersParams) => Effect.Effect<OrderPage>
+  readonly retryBooking: (
+    id: number
+  ) => Effect.Effect<OrderWithEvents, OrderNotFound | BookingNotFailed | ServiceUnavailable>
+  readonly list: (params: ListOrdersParams) => Effect.Effect<OrderPage, ServiceUnavailable>
 }>() {
   static readonly layer = Layer.effect(
     Orders,
@@ -186,7 +201,7 @@ export class Orders extends Context.Tag("shop/Orders")<Orders, {
         }
         const winner = yield* byKey(key!)
         return yield* replay(key!, input, winner!)
-      }, (effect) => Effect.catchTag(effect, "SqlError", Effect.die))
+      }, refineSqlError)
 
       const withEvents = (row: LoadedRow): OrderWithEvents => ({
         ...toOrder(row, row.items),
@@ -226,13 +241,13 @@ export class Orders extends Context.Tag("shop/Orders")<Orders, {
         }
         ShopMetrics.orderTransitions.unsafeUpdate(1, ShopMetrics.transitionLabels(row.fromStatus, to))
         return toOrder(row, row.items)
-      }, (effect) => Effect.catchTag(effect, "SqlError", Effect.die))
+      }, refineSqlError)
 
       const get = Effect.fn("Orders.get")(function*(id: number) {
         const [row] = yield* PgDirect.query<LoadedRow>(getText, [id]).pipe(Effect.provideService(PgDirect.PgPool, pool))
         if (row === undefined) return yield* new OrderNotFound({ id })
         return withEvents(row)
-      }, (effect) => Effect.catchTag(effect, "SqlError", Effect.die))
+      }, refineSqlError)
 
       // One statement, as `transition`: the answer is the row this reset produced.
       const retryBooking = Effect.fn("Orders.retryBooking")(function*(id: number) {
@@ -252,7 +267,7 @@ export class Orders extends Context.Tag("shop/Orders")<Orders, {
         if (!row.reset) return yield* new BookingNotFailed({ id, status: row.currentStatus })
         ShopMetrics.bookingRetries.unsafeUpdate(1, ShopMetrics.noLabels)
         return withEvents(row)
-      }, (effect) => Effect.catchTag(effect, "SqlError", Effect.die))
+      }, refineSqlError)
 
       const list = Effect.fn("Orders.list")(function*(params: ListOrdersParams) {
         const limit = params.limit ?? DefaultPageSize
@@ -269,7 +284,7 @@ export class Orders extends Context.Tag("shop/Orders")<Orders, {
           items: page.map((row) => toOrder(row, items.filter((item) => Number(item.orderId) === Number(row.id)))),
           nextCursor: rows.length > limit ? encodeCursor(Number(page[page.length - 1].id)) : null
         }
-      }, (effect) => Effect.catchTag(effect, "SqlError", Effect.die))
+      }, refineSqlError)
 
       return { create, transition, get, retryBooking, list }
     })

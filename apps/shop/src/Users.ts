@@ -3,13 +3,14 @@
  * e-mail is handed to BackgroundTasks so it goes out at once; shutdown waits for it.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import { EmailTaken } from "@shop/domain/Errors"
+import { EmailTaken, type ServiceUnavailable } from "@shop/domain/Errors"
 import type { CreateUser, User } from "@shop/domain/User"
 import { BackgroundTasks } from "@shop/lifecycle"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { refineSqlError } from "./DatabaseEdge.js"
 import { Outbox } from "./Outbox.js"
 import * as Passwords from "./Passwords.js"
 
@@ -26,7 +27,7 @@ const welcome = (name: string) => ({
 })
 
 export class Users extends Context.Tag("shop/Users")<Users, {
-  readonly create: (input: CreateUser) => Effect.Effect<User, EmailTaken>
+  readonly create: (input: CreateUser) => Effect.Effect<User, EmailTaken | ServiceUnavailable>
 }>() {
   static readonly layer = Layer.effect(
     Users,
@@ -48,7 +49,7 @@ export class Users extends Context.Tag("shop/Users")<Users, {
             INSERT INTO outbox (kind, recipient, subject, body)
             VALUES ('welcome', ${user.email}, ${mail.subject}, ${mail.body}) RETURNING id`
           return { user, outboxId: Number(row.id) }
-        })).pipe(Effect.catchTag("SqlError", Effect.die))
+        })).pipe(refineSqlError)
         // The row is committed: if this is refused (shutting down) or the process dies, the sweeper sends it.
         yield* tasks.run(`welcome-email:${created.outboxId}`, outbox.deliver(created.outboxId)).pipe(
           Effect.catchTag("ShuttingDown", () => Effect.log("welcome e-mail left to the outbox sweeper"))

@@ -24,3 +24,8 @@ export * as Migrations from "./Migrations.js"
  * @since 0.1.0
  */
 export * as PgDirect from "./PgDirect.js"
+
+/**
+ * @since 0.2.0
+ */
+export * as DatabaseUnavailable from "./DatabaseUnavailable.js"

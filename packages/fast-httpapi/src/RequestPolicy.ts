@@ -16,9 +16,12 @@ import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpMethod from "@effect/platform/HttpMethod"
 import * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
 import type * as Layer from "effect/Layer"
+import * as ParseResult from "effect/ParseResult"
+import { type Encoded, encodeWith, errorSchemas, responseOf } from "./internal/schemas.js"
 
 /**
  * The request as a policy sees it before anything is read.
@@ -46,6 +49,11 @@ export interface RequestPolicy<E> {
   readonly checkJsonText?: ((text: string) => E | undefined) | undefined
   /** The answer to a body that cannot be read as JSON (the platform's: an empty 400). */
   readonly malformedJson?: ((cause: unknown) => E) | undefined
+  /**
+   * Headers added to the answer to any error of the contract (a handler's, a group's or a hook's), e.g.
+   * `Retry-After` on a 503: an `HttpApi` error schema gives a status and a body, never a header.
+   */
+  readonly errorHeaders?: ((error: unknown) => Readonly<Record<string, string>> | undefined) | undefined
   /** The answer to a defect of a handler (the platform's: 500, or the response the defect carries). */
   readonly onDefect?: ((defect: unknown) => Effect.Effect<HttpServerResponse.HttpServerResponse, E>) | undefined
 }
@@ -63,7 +71,10 @@ const isBodyDecodeError = (defect: unknown): defect is HttpServerError.RequestEr
  *
  * @internal
  */
-export const toHttpApp = <E>(policy: RequestPolicy<E>) => (app: HttpApp.Default): HttpApp.Default<E> =>
+export const toHttpApp = <E>(policy: RequestPolicy<E>, errors: ReadonlyArray<Encoded>) =>
+(
+  app: HttpApp.Default
+): HttpApp.Default<E> =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const refused = policy.checkRequest?.(request)
@@ -82,8 +93,27 @@ export const toHttpApp = <E>(policy: RequestPolicy<E>) => (app: HttpApp.Default)
         : policy.onDefect !== undefined
         ? policy.onDefect(defect)
         : Effect.die(defect)
-    )
+    ),
+    policy.errorHeaders === undefined ? identity : Effect.catchAll((error) => withHeaders(policy, errors, error))
   )
+
+/**
+ * The answer to an API error that the policy gives headers: encoded here as the platform would encode
+ * it after the middleware, with the headers added; every other error is left to the platform.
+ */
+const withHeaders = <E>(
+  policy: RequestPolicy<unknown>,
+  errors: ReadonlyArray<Encoded>,
+  error: E
+): Effect.Effect<HttpServerResponse.HttpServerResponse, E> => {
+  const headers = policy.errorHeaders?.(error)
+  const encoded = headers === undefined ? undefined : encodeWith(errors, error)
+  if (encoded === undefined || ParseResult.isParseError(encoded)) return Effect.fail(error)
+  return responseOf(encoded.schema, encoded.encoded).pipe(
+    Effect.map(HttpServerResponse.setHeaders(headers!)),
+    Effect.orElse(() => Effect.fail(error))
+  )
+}
 
 const PolicyMarker = Symbol.for("@shop/fast-httpapi/RequestPolicy")
 const probe = { [PolicyMarker]: "probe" } as unknown as HttpApp.Default
@@ -123,7 +153,7 @@ export const layer = <Id extends string, Groups extends HttpApiGroup.HttpApiGrou
   api: HttpApi.HttpApi<Id, Groups, E, R>,
   policy: RequestPolicy<NoInfer<E>>
 ): Layer.Layer<never> => {
-  const middleware = toHttpApp(policy)
+  const middleware = toHttpApp(policy, errorSchemas(api as unknown as HttpApi.HttpApi.AnyWithProps))
   return HttpApiBuilder.middleware(
     api,
     ((app: HttpApp.Default) => app === probe ? { [PolicyMarker]: policy } : middleware(app)) as any

@@ -15,6 +15,11 @@ import * as Logger from "effect/Logger"
 import * as Schema from "effect/Schema"
 import * as Net from "node:net"
 import * as FastHttpApi from "../src/FastHttpApi.js"
+import * as RequestPolicy from "../src/RequestPolicy.js"
+
+class Busy
+  extends Schema.TaggedError<Busy>()("Busy", { message: Schema.String }, HttpApiSchema.annotations({ status: 503 }))
+{}
 
 class Api extends HttpApi.make("test")
   .add(
@@ -27,8 +32,14 @@ class Api extends HttpApi.make("test")
       .add(HttpApiEndpoint.post("write", "/write").addSuccess(HttpApiSchema.Text()))
       .add(HttpApiEndpoint.get("read", "/read").addSuccess(HttpApiSchema.Text()))
       .add(HttpApiEndpoint.get("raw", "/raw"))
+      .add(HttpApiEndpoint.get("busy", "/busy"))
   )
-  .add(HttpApiGroup.make("plain").add(HttpApiEndpoint.get("plain", "/plain").addSuccess(HttpApiSchema.Text())))
+  .add(
+    HttpApiGroup.make("plain")
+      .add(HttpApiEndpoint.get("plain", "/plain").addSuccess(HttpApiSchema.Text()))
+      .add(HttpApiEndpoint.get("plainBusy", "/plain-busy"))
+  )
+  .addError(Busy)
 {}
 
 /** Handshakes with the handlers: when they started, and how they ended. */
@@ -52,11 +63,15 @@ const FastGroup = FastHttpApi.group(Api, "fast", (handlers) =>
       .handle("write", () => slow, { uninterruptible: true })
       .handle("read", () => slow)
       .handleRaw("raw", () => Effect.succeed(HttpServerResponse.text("raw")))
+      .handle("busy", () => Effect.fail(new Busy({ message: "later" })))
   }))
 const PlainGroup = HttpApiBuilder.group(
   Api,
   "plain",
-  (handlers) => handlers.handle("plain", () => Effect.succeed("plain"))
+  (handlers) =>
+    handlers
+      .handle("plain", () => Effect.succeed("plain"))
+      .handle("plainBusy", () => Effect.fail(new Busy({ message: "later" })))
 )
 
 const start = (options: { middleware?: Layer.Layer<never>; onResponse?: FastHttpApi.Options["onResponse"] } = {}) =>
@@ -86,7 +101,7 @@ const start = (options: { middleware?: Layer.Layer<never>; onResponse?: FastHttp
 const get = (port: number, path: string, method = "GET") =>
   Effect.promise(async () => {
     const response = await fetch(`http://127.0.0.1:${port}${path}`, { method })
-    return { status: response.status, body: await response.text() }
+    return { status: response.status, body: await response.text(), retryAfter: response.headers.get("retry-after") }
   })
 
 /** Sends a request and hangs up as soon as the handler started. */
@@ -105,13 +120,13 @@ describe("FastHttpApi", () => {
       const { logs, port } = yield* start()
       const line = logs.find((l) => l.includes("route(s) on the fast path"))
       assert.isDefined(line)
-      assert.include(line, "4 route(s) on the fast path")
+      assert.include(line, "5 route(s) on the fast path")
       assert.include(line, "GET /raw (handleRaw")
       assert.include(line, "GET /plain (its group's handlers are not written with FastHttpApi.group)")
-      assert.deepStrictEqual(yield* get(port, "/sync"), { status: 200, body: "{\"ok\":true}" })
-      assert.deepStrictEqual(yield* get(port, "/async/21"), { status: 200, body: "42" })
-      assert.deepStrictEqual(yield* get(port, "/raw"), { status: 200, body: "raw" })
-      assert.deepStrictEqual(yield* get(port, "/plain"), { status: 200, body: "plain" })
+      assert.deepStrictEqual(yield* get(port, "/sync"), { status: 200, body: "{\"ok\":true}", retryAfter: null })
+      assert.deepStrictEqual(yield* get(port, "/async/21"), { status: 200, body: "42", retryAfter: null })
+      assert.deepStrictEqual(yield* get(port, "/raw"), { status: 200, body: "raw", retryAfter: null })
+      assert.deepStrictEqual(yield* get(port, "/plain"), { status: 200, body: "plain", retryAfter: null })
       const decode = yield* get(port, "/async/abc")
       assert.strictEqual(decode.status, 400)
       assert.strictEqual(JSON.parse(decode.body)._tag, "HttpApiDecodeError")
@@ -156,6 +171,21 @@ describe("FastHttpApi", () => {
       const line = logs.find((l) => l.includes("route(s) on the fast path"))
       assert.include(line, "0 route(s) on the fast path")
       assert.include(line, "GET /sync (an HttpApiBuilder.middleware that is not a RequestPolicy)")
-      assert.deepStrictEqual(yield* get(port, "/sync"), { status: 200, body: "{\"ok\":true}" })
+      assert.deepStrictEqual(yield* get(port, "/sync"), { status: 200, body: "{\"ok\":true}", retryAfter: null })
+    }))
+
+  it.scopedLive("a policy's errorHeaders reach the answer to a contract error, on the fast and the standard path", () =>
+    Effect.gen(function*() {
+      const policy = RequestPolicy.layer(Api, {
+        errorHeaders: (error) => error instanceof Busy ? { "retry-after": "7" } : undefined
+      })
+      const { logs, port } = yield* start({ middleware: policy })
+      assert.include(logs.find((l) => l.includes("route(s) on the fast path")), "GET /plain-busy (its group's")
+      const busy = { status: 503, body: "{\"message\":\"later\",\"_tag\":\"Busy\"}", retryAfter: "7" }
+      assert.deepStrictEqual(yield* get(port, "/busy"), busy)
+      assert.deepStrictEqual(yield* get(port, "/plain-busy"), busy)
+      const decode = yield* get(port, "/async/abc")
+      assert.strictEqual(decode.status, 400)
+      assert.isNull(decode.retryAfter, "an error the policy gives no headers gets none")
     }))
 })

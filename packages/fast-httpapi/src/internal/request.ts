@@ -84,10 +84,11 @@ const isBodyDecodeError = (defect: unknown): defect is HttpServerError.RequestEr
 
 /** The contract's schema for the squashed cause, else the platform's own answer (500, 499, 503, a Respondable). */
 const answerCause = (plan: Plan, target: Target, cause: Cause.Cause<unknown>): void => {
-  const encoded = encodeWith(plan.errors, Cause.squash(cause))
+  const error = Cause.squash(cause)
+  const encoded = encodeWith(plan.errors, error)
   if (encoded !== undefined && !ParseResult.isParseError(encoded)) {
     try {
-      return writeEncoded(target, encoded.schema, encoded.encoded)
+      return writeEncoded(target, encoded.schema, encoded.encoded, plan.policy?.errorHeaders?.(error))
     } catch {
       // not JSON-encodable: the platform then answers with the cause's own response
     }

@@ -63,23 +63,33 @@ export const writeJson = (
  * A value encoded by one of the contract's schemas. Throws what `JSON.stringify` throws (a BigInt, a
  * cycle): the caller answers that as the platform does.
  */
-export const writeEncoded = (target: Target, schema: Encoded, encoded: unknown) => {
+export const writeEncoded = (
+  target: Target,
+  schema: Encoded,
+  encoded: unknown,
+  headers: Http.OutgoingHttpHeaders = {}
+) => {
   switch (schema.kind) {
     case "Void":
-      return writeEmpty(target, schema.status)
+      return writeEmpty(target, schema.status, headers)
     case "Json":
-      return writeJson(target, schema.status, encoded, {}, schema.contentType)
+      return writeJson(target, schema.status, encoded, headers, schema.contentType)
     case "Text":
     case "UrlParams": {
       const body = schema.kind === "Text" ? String(encoded) : UrlParams.toString(encoded as UrlParams.UrlParams)
       return end(target, schema.status, {
+        ...headers,
         "content-type": schema.contentType,
         "content-length": Buffer.byteLength(body)
       }, body)
     }
     case "Uint8Array": {
       const body = encoded as Uint8Array
-      return end(target, schema.status, { "content-type": schema.contentType, "content-length": body.length }, body)
+      return end(target, schema.status, {
+        ...headers,
+        "content-type": schema.contentType,
+        "content-length": body.length
+      }, body)
     }
   }
 }

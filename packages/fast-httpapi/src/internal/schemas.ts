@@ -9,6 +9,8 @@ import type * as HttpApi from "@effect/platform/HttpApi"
 import type * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import type * as UrlParams from "@effect/platform/UrlParams"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -73,6 +75,29 @@ export const errorSchemas = (api: HttpApi.HttpApi.AnyWithProps): ReadonlyArray<E
     schemas.push(group.errorSchema)
   }
   return members(schemas, HttpApiSchema.getStatusErrorAST)
+}
+
+/**
+ * The response the platform makes of an encoded value (`toResponseSchema` in `HttpApiBuilder`), for the
+ * standard pipeline's policy; the fast server writes the same bytes straight to Node.
+ */
+export const responseOf = (
+  schema: Encoded,
+  encoded: unknown
+): Effect.Effect<HttpServerResponse.HttpServerResponse, unknown> => {
+  const options = { status: schema.status, contentType: schema.contentType }
+  switch (schema.kind) {
+    case "Void":
+      return Effect.succeed(HttpServerResponse.empty({ status: schema.status }))
+    case "Json":
+      return HttpServerResponse.json(encoded, options)
+    case "Text":
+      return Effect.succeed(HttpServerResponse.text(encoded as string, options))
+    case "Uint8Array":
+      return Effect.succeed(HttpServerResponse.uint8Array(encoded as Uint8Array, options))
+    case "UrlParams":
+      return Effect.succeed(HttpServerResponse.urlParams(encoded as UrlParams.Input, options))
+  }
 }
 
 /** The endpoint's decoders and success encoders. */
