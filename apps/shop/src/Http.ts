@@ -114,7 +114,11 @@ const ServeLive = Layer.unwrapEffect(
   ).pipe(Effect.orDie)
 )
 
-/** Serves the API on GracefulHttp (PORT, SHUTDOWN_DELAY, HTTP_DRAIN_TIMEOUT, HTTP_MAX_BODY_SIZE, HTTP_SERVER). */
+/**
+ * Serves the API on GracefulHttp (PORT, SHUTDOWN_DELAY, HTTP_DRAIN_TIMEOUT, HTTP_MAX_BODY_SIZE, HTTP_SERVER).
+ * GracefulHttp is built first and its drain runs in the serve layer's finalizer, so in-flight
+ * requests finish while the handlers' services are all still there.
+ */
 export const HttpLive = ServeLive.pipe(
   HttpServer.withLogAddress,
   Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),

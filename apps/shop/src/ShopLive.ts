@@ -1,13 +1,9 @@
 /**
- * The whole service as one Layer. Release order is the reverse of build order and comes only from
- * `Layer.provide` chains (merged layers are released in parallel):
- *
- *   Database → carrier (SDK, or the in-process simulator) → Mailer → BackgroundTasks →
- *   Outbox, Users, Orders → Fulfillment, sweeper → carrier bookings (dispatcher + pool) → tracking feed → HTTP
- *
- * so on shutdown HTTP drains first (its handlers still have everything), then the feed stops
- * admitting, queued bookings are released and in-flight ones finish, the workers stop at a tick
- * boundary, background e-mails finish, the simulator stops, and the database closes last.
+ * The whole service as one Layer, in four stages. Each stage is built on the one before it through
+ * `Layer.provideMerge`, so it is released before it: on shutdown the edge drains first, then the
+ * workers stop, then the services go, and the infrastructure — the database last — closes after
+ * everything that used it. (Inside a stage, too, order comes only from `provideMerge` chains: merged
+ * layers are built and released in parallel, so only layers whose order does not matter are merged.)
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Database } from "@shop/database"
@@ -37,19 +33,39 @@ const DatabaseCloseLogLive = Layer.scopedDiscard(
   Effect.addFinalizer(() => Effect.log("shutdown: closing the database pool (last)"))
 )
 
-const ServicesLive = Layer.mergeAll(Users.layer, Orders.layer).pipe(Layer.provideMerge(Outbox.layer))
-
-export const ShopLive = HttpLive.pipe(
-  Layer.provideMerge(Tracking.layer),
-  Layer.provideMerge(Bookings.layer),
-  Layer.provideMerge(OutboxSweeper.layer),
-  Layer.provideMerge(Fulfillment.layer),
-  Layer.provideMerge(ServicesLive),
-  Layer.provideMerge(BackgroundTasks.layerConfig()),
+/**
+ * 1. Infrastructure, released last to first: the background-task wait-group (its running e-mails are
+ * awaited), the mailer, the carrier client (and the in-process simulator, in development), the
+ * database pool (and the embedded server) — last of all.
+ */
+export const InfrastructureLive = BackgroundTasks.layerConfig().pipe(
   Layer.provideMerge(Mailer.layer),
   Layer.provideMerge(Carrier.layer),
   Layer.provide(DatabaseReadinessLive),
   Layer.provide(DatabaseCloseLogLive),
   Layer.provideMerge(Database.layerMigrated),
   Layer.provideMerge(ShopConfig.layer)
+)
+
+/** 2. Services: what requests and workers call. The outbox before sign-ups, which write to it. */
+export const ServicesLive = Layer.mergeAll(Users.layer, Orders.layer).pipe(Layer.provideMerge(Outbox.layer))
+
+/**
+ * 3. Workers, stopped first to last: the tracking feed stops admitting events; the booking
+ * dispatcher stops claiming, queued bookings are released and in-flight ones finish; the outbox
+ * sweeper and the fulfillment worker stop at a tick boundary.
+ */
+export const WorkersLive = Tracking.layer.pipe(
+  Layer.provideMerge(Bookings.layer),
+  Layer.provideMerge(OutboxSweeper.layer),
+  Layer.provideMerge(Fulfillment.layer)
+)
+
+/** 4. The edge: the HTTP server (GracefulHttp) and the API, drained first (see `Http.ts`). */
+export const EdgeLive = HttpLive
+
+export const ShopLive = EdgeLive.pipe(
+  Layer.provideMerge(WorkersLive),
+  Layer.provideMerge(ServicesLive),
+  Layer.provideMerge(InfrastructureLive)
 )
