@@ -1,18 +1,33 @@
 /**
  * A transition answers with the state it produced, even when another transition of the same order
- * commits right after it. The interleaving is forced, not hoped for: the test holds an exclusive lock
- * on `order_items` (read to build every order answer), so each request stops at its first read of that
- * table, and it lets them go only once both are waiting.
+ * commits right after it. The interleaving is forced, not hoped for: the test holds the order's row
+ * lock, so the pay and then the cancel queue for it, and it lets them go only once both wait; a row
+ * lock's waiters are served in turn, so the pay commits first and the cancel right after it. (A table
+ * lock would not do: a statement takes its table locks before it runs, so both would wait there and
+ * then race for the row.) These are properties of the `Orders` service, so it runs on its own layer
+ * and a test database: no HTTP, no workers.
  */
-import type * as SqlClient from "@effect/sql/SqlClient"
-import { assert, describe, it } from "@effect/vitest"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { assert, layer } from "@effect/vitest"
+import { TestDatabase } from "@shop/database/testing"
+import { InvalidTransition } from "@shop/domain/Errors"
+import { CreateOrder } from "@shop/domain/Order"
+import * as DateTime from "effect/DateTime"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
-import { anOrder, call, type JsonResponse, sqlFor, startShop } from "./support.js"
+import * as Schema from "effect/Schema"
+import { Orders } from "../src/Orders.js"
+import { anOrder } from "./support.js"
 
-/** Waits until `n` statements of the shop (not this test's, not the dispatcher's claim) wait on a lock. */
+const OrdersTest = Orders.layer.pipe(Layer.provideMerge(TestDatabase.layer))
+
+const newOrder = Effect.flatMap(Orders, (orders) => orders.create(Schema.decodeSync(CreateOrder)(anOrder()), undefined))
+
+/** Waits until `n` statements (not this test's) wait on a lock. */
 const waitingOnLocks = (sql: SqlClient.SqlClient, n: number) =>
   sql<{ waiting: string }>`
     SELECT count(*) AS waiting FROM pg_stat_activity
@@ -23,57 +38,56 @@ const waitingOnLocks = (sql: SqlClient.SqlClient, n: number) =>
     Effect.orDie
   )
 
-describe("order transitions", () => {
-  it.scopedLive("a pay answers the status it produced, not that of a cancel that committed after it", () =>
-    Effect.gen(function*() {
-      // no claims running beside the requests: only they can be waiting on the lock
-      const { baseUrl, databaseUrl } = yield* startShop({ CARRIER_DISPATCH_INTERVAL: "1 hour" })
-      const sql = yield* sqlFor(databaseUrl)
-      const created = yield* call(baseUrl, "POST", "/v1/orders", anOrder())
-      const id = created.body.id as number
+layer(OrdersTest, { excludeTestServices: true })("order transitions", (it) => {
+  it.effect(
+    "a pay answers the status it produced, not that of a cancel that committed after it",
+    () =>
+      Effect.gen(function*() {
+        const orders = yield* Orders
+        const sql = yield* SqlClient.SqlClient
+        const { id } = yield* newOrder
 
-      const locked = yield* Deferred.make<void>()
-      const release = yield* Deferred.make<void>()
-      const holder = yield* sql.withTransaction(
-        sql`LOCK TABLE order_items IN ACCESS EXCLUSIVE MODE`.pipe(
-          Effect.zipRight(Deferred.succeed(locked, undefined)),
-          Effect.zipRight(Deferred.await(release))
-        )
-      ).pipe(Effect.orDie, Effect.fork)
-      yield* Deferred.await(locked)
+        const locked = yield* Deferred.make<void>()
+        const release = yield* Deferred.make<void>()
+        const holder = yield* sql.withTransaction(
+          sql`SELECT id FROM orders WHERE id = ${id} FOR UPDATE`.pipe(
+            Effect.zipRight(Deferred.succeed(locked, undefined)),
+            Effect.zipRight(Deferred.await(release))
+          )
+        ).pipe(Effect.orDie, Effect.fork)
+        yield* Deferred.await(locked)
 
-      // the pay first: it stops at order_items (before it changed anything, or after it committed)
-      const pay = yield* Effect.fork(call(baseUrl, "POST", `/v1/orders/${id}/pay`))
-      yield* waitingOnLocks(sql, 1)
-      // then the cancel: it too gets as far as order_items (and, if the pay committed, commits itself)
-      const cancel = yield* Effect.fork(call(baseUrl, "POST", `/v1/orders/${id}/cancel`))
-      yield* waitingOnLocks(sql, 2)
-      yield* Deferred.succeed(release, undefined)
-      yield* Fiber.join(holder)
+        // the pay first, then the cancel: each waits for the row
+        const pay = yield* Effect.fork(Effect.either(orders.transition(id, "paid")))
+        yield* waitingOnLocks(sql, 1)
+        const cancel = yield* Effect.fork(Effect.either(orders.transition(id, "cancelled")))
+        yield* waitingOnLocks(sql, 2)
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(holder)
 
-      const answers: ReadonlyArray<[string, JsonResponse]> = [
-        ["paid", yield* Fiber.join(pay)],
-        ["cancelled", yield* Fiber.join(cancel)]
-      ]
-      for (const [attempted, response] of answers) {
-        assert.include([200, 409], response.status, JSON.stringify(response.body))
-        if (response.status === 200) {
-          assert.strictEqual(response.body.status, attempted, `a successful move to ${attempted} answers ${attempted}`)
+        for (
+          const [attempted, answer] of [["paid", yield* Fiber.join(pay)], [
+            "cancelled",
+            yield* Fiber.join(cancel)
+          ]] as const
+        ) {
+          if (Either.isRight(answer)) {
+            assert.strictEqual(answer.right.status, attempted, `a successful move to ${attempted} answers ${attempted}`)
+          } else {
+            assert.instanceOf(answer.left, InvalidTransition, `a refused move to ${attempted} is an InvalidTransition`)
+          }
         }
-      }
-      const [final] = yield* sql<{ status: string }>`SELECT status FROM orders WHERE id = ${id}`.pipe(Effect.orDie)
-      assert.strictEqual(final.status, "cancelled", "cancel wins from pending and from paid")
-    }))
+        const [final] = yield* sql<{ status: string }>`SELECT status FROM orders WHERE id = ${id}`.pipe(Effect.orDie)
+        assert.strictEqual(final.status, "cancelled", "cancel wins from pending and from paid")
+      }),
+    { timeout: 30_000 }
+  )
 
-  it.scopedLive("an order's events are listed and stamped in the order they happened", () =>
+  it.effect("an order's events are listed and stamped in the order they happened", () =>
     Effect.gen(function*() {
-      const { baseUrl, databaseUrl } = yield* startShop({
-        CARRIER_DISPATCH_INTERVAL: "1 hour",
-        FULFILLMENT_INTERVAL: "1 hour"
-      })
-      const sql = yield* sqlFor(databaseUrl)
-      const created = yield* call(baseUrl, "POST", "/v1/orders", anOrder())
-      const id = created.body.id as number
+      const orders = yield* Orders
+      const sql = yield* SqlClient.SqlClient
+      const { id } = yield* newOrder
 
       // What a fulfillment tick does when its transaction began before the pay committed: it claims
       // the paid order afterwards and writes the next event, in a transaction older than the pay.
@@ -88,13 +102,12 @@ describe("order transitions", () => {
         yield* sql`INSERT INTO order_events (order_id, from_status, to_status) VALUES (${id}, 'paid', 'picking')`
       })).pipe(Effect.orDie, Effect.fork)
       yield* Deferred.await(begun)
-      assert.strictEqual((yield* call(baseUrl, "POST", `/v1/orders/${id}/pay`)).status, 200)
+      assert.strictEqual((yield* orders.transition(id, "paid")).status, "paid")
       yield* Deferred.succeed(paid, undefined)
       yield* Fiber.join(tick)
 
-      const read = yield* call(baseUrl, "GET", `/v1/orders/${id}`)
-      const events = read.body.events as ReadonlyArray<{ to: string; at: string }>
+      const { events } = yield* orders.get(id)
       assert.deepStrictEqual(events.map((e) => e.to), ["paid", "picking"])
-      assert.isAtMost(Date.parse(events[0].at), Date.parse(events[1].at), "paid is not stamped after picking")
-    }))
+      assert.isTrue(DateTime.lessThanOrEqualTo(events[0].at, events[1].at), "paid is not stamped after picking")
+    }), { timeout: 30_000 })
 })
