@@ -2,12 +2,11 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpApiClient from "@effect/platform/HttpApiClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
+import { TestDatabase } from "@shop/database/testing"
 import { ShopApi } from "@shop/domain/Api"
 import { BackgroundTasks } from "@shop/lifecycle"
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import * as Redacted from "effect/Redacted"
 import * as Fs from "node:fs"
 import { anOrder, call, startShop } from "./support.js"
@@ -194,13 +193,8 @@ describe("shop API (in-process, real HTTP, real PostgreSQL)", () => {
           DATABASE_CONNECT_TIMEOUT: "300 millis"
         })
         const sql = Context.get(context, SqlClient.SqlClient)
-        const held = yield* Deferred.make<void>()
-        const release = yield* Deferred.make<void>()
         // the pool's only connection, held until the test lets go
-        const holder = yield* sql.withTransaction(
-          Effect.zipRight(Deferred.succeed(held, undefined), Deferred.await(release))
-        ).pipe(Effect.orDie, Effect.fork)
-        yield* Deferred.await(held)
+        const release = yield* TestDatabase.holdConnection(sql)
         const busy = yield* call(baseUrl, "GET", "/v1/orders/1")
         assert.strictEqual(busy.status, 503)
         assert.strictEqual(busy.headers.get("retry-after"), "1")
@@ -208,8 +202,7 @@ describe("shop API (in-process, real HTTP, real PostgreSQL)", () => {
           _tag: "ServiceUnavailable",
           message: "the database is busy; retry shortly"
         })
-        yield* Deferred.succeed(release, undefined)
-        yield* Fiber.join(holder)
+        yield* release
         assert.strictEqual((yield* call(baseUrl, "GET", "/v1/orders/1")).status, 404)
       })
   )

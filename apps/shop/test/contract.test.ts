@@ -11,6 +11,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
+import { TestDatabase } from "@shop/database/testing"
 import { ShopApi } from "@shop/domain/Api"
 import {
   BookingNotFailed,
@@ -25,9 +26,7 @@ import {
 } from "@shop/domain/Errors"
 import { Lifecycle } from "@shop/lifecycle"
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import * as Redacted from "effect/Redacted"
 import { anOrder, startShop } from "./support.js"
 
@@ -108,16 +107,10 @@ describe("the contract's errors, decoded by HttpApiClient from the running serve
       const { baseUrl, context } = yield* startShop({ DATABASE_POOL_SIZE: "1", DATABASE_CONNECT_TIMEOUT: "300 millis" })
       const client = yield* HttpApiClient.make(ShopApi, { baseUrl })
       const sql = Context.get(context, SqlClient.SqlClient)
-      const held = yield* Deferred.make<void>()
-      const release = yield* Deferred.make<void>()
-      const holder = yield* sql.withTransaction(
-        Effect.zipRight(Deferred.succeed(held, undefined), Deferred.await(release))
-      ).pipe(Effect.orDie, Effect.fork)
-      yield* Deferred.await(held)
+      const release = yield* TestDatabase.holdConnection(sql)
       const busy = yield* Effect.flip(client.orders.get({ path: { id: 1 } }))
       assert.instanceOf(busy, ServiceUnavailable)
       assert.match(busy.message, /retry/)
-      yield* Deferred.succeed(release, undefined)
-      yield* Fiber.join(holder)
+      yield* release
     }).pipe(Effect.provide(FetchHttpClient.layer)))
 })

@@ -9,8 +9,10 @@ import type * as PgMigrator from "@effect/sql-pg/PgMigrator"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
@@ -106,3 +108,23 @@ export const layer: Layer.Layer<
   SqlError | PgMigrator.MigrationError
 > = Layer
   .unwrapEffect(Effect.map(adminUrl, (url) => layerFrom(url)))
+
+/**
+ * Takes one of `sql`'s pooled connections and keeps it in an open transaction, so a pool of one has
+ * nothing to give. Returns the effect that lets it go (and waits until it is back in the pool); the
+ * scope's end lets it go too.
+ *
+ * @since 0.2.0
+ */
+export const holdConnection = (
+  sql: SqlClient.SqlClient
+): Effect.Effect<Effect.Effect<void>, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const held = yield* Deferred.make<void>()
+    const release = yield* Deferred.make<void>()
+    const holder = yield* sql.withTransaction(
+      Effect.zipRight(Deferred.succeed(held, undefined), Deferred.await(release))
+    ).pipe(Effect.orDie, Effect.forkScoped)
+    yield* Deferred.await(held)
+    return Effect.zipRight(Deferred.succeed(release, undefined), Fiber.join(holder))
+  })

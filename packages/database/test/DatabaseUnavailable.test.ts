@@ -2,11 +2,9 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import { assert, describe, it } from "@effect/vitest"
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Database from "../src/Database.js"
 import * as DatabaseUnavailable from "../src/DatabaseUnavailable.js"
@@ -42,21 +40,14 @@ describe("DatabaseUnavailable.refine", () => {
     Effect.gen(function*() {
       const context = yield* onePool
       const sql = Context.get(context, SqlClient.SqlClient)
-      const holding = yield* Deferred.make<void>()
-      const release = yield* Deferred.make<void>()
-      // the pool's only connection, held in a transaction until released
-      const holder = yield* sql.withTransaction(
-        Effect.zipRight(Deferred.succeed(holding, undefined), Deferred.await(release))
-      ).pipe(Effect.fork)
-      yield* Deferred.await(holding)
+      const release = yield* TestDatabase.holdConnection(sql)
       const viaClient = yield* Effect.flip(refine(sql`SELECT 1`))
       const viaDirect = yield* Effect.flip(
         refine(PgDirect.query(`SELECT 1`, []).pipe(Effect.provide(context)))
       )
       assert.instanceOf(viaClient, Busy)
       assert.instanceOf(viaDirect, Busy)
-      yield* Deferred.succeed(release, undefined)
-      yield* Fiber.join(holder)
+      yield* release
     }), { timeout: 30_000 })
 
   it.scoped("a connection killed under a query fails with the typed error", () =>

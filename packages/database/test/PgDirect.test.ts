@@ -1,10 +1,8 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Database from "../src/Database.js"
 import * as PgDirect from "../src/PgDirect.js"
@@ -59,15 +57,9 @@ describe("PgDirect.query", () => {
       }))
       const sql = Context.get(context, SqlClient.SqlClient)
       // the pool's only connection stays in a transaction until the checkout below has failed
-      const holding = yield* Deferred.make<void>()
-      const release = yield* Deferred.make<void>()
-      const holder = yield* sql.withTransaction(
-        Effect.zipRight(Deferred.succeed(holding, undefined), Deferred.await(release))
-      ).pipe(Effect.fork)
-      yield* Deferred.await(holding)
+      const release = yield* TestDatabase.holdConnection(sql)
       const error = yield* Effect.flip(Effect.provide(PgDirect.query(`SELECT 1`, []), context))
-      yield* Deferred.succeed(release, undefined)
-      yield* Fiber.join(holder)
+      yield* release
       assert.strictEqual(error.message, "Failed to acquire connection")
     }).pipe(Effect.scoped))
 })

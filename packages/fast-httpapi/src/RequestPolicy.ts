@@ -153,7 +153,9 @@ export const layer = <Id extends string, Groups extends HttpApiGroup.HttpApiGrou
   api: HttpApi.HttpApi<Id, Groups, E, R>,
   policy: RequestPolicy<NoInfer<E>>
 ): Layer.Layer<never> => {
-  const middleware = toHttpApp(policy, errorSchemas(api as unknown as HttpApi.HttpApi.AnyWithProps))
+  // only a policy that adds headers encodes errors itself
+  const errors = policy.errorHeaders === undefined ? [] : errorSchemas(api as unknown as HttpApi.HttpApi.AnyWithProps)
+  const middleware = toHttpApp(policy, errors)
   return HttpApiBuilder.middleware(
     api,
     ((app: HttpApp.Default) => app === probe ? { [PolicyMarker]: policy } : middleware(app)) as any
