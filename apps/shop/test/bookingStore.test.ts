@@ -1,9 +1,8 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as BookingStore from "../src/BookingStore.js"
-import { startShop } from "./support.js"
+import { infrastructure } from "./layers.js"
 
 const booking = (id: number) => ({ shipmentId: `shp_${id}`, trackingNumber: `TRK${id}` })
 
@@ -12,8 +11,7 @@ describe("BookingStore", () => {
     "stores bookings that finish together, each only while this replica holds its lease",
     () =>
       Effect.gen(function*() {
-        const shop = yield* startShop({ CARRIER_DISPATCH_INTERVAL: "1 hour" })
-        const sql = Context.get(shop.context, SqlClient.SqlClient)
+        const sql = yield* SqlClient.SqlClient
         // five packed orders: three leased to us, one to another replica, one whose lease of ours passed
         const rows = yield* sql<{ id: string }>`
         INSERT INTO orders (email, status, total_cents, lease_owner, leased_until)
@@ -56,7 +54,7 @@ describe("BookingStore", () => {
         const events = yield* sql<{ orderId: string }>`
         SELECT order_id FROM order_events WHERE to_status = 'shipped' ORDER BY order_id`.pipe(Effect.orDie)
         assert.deepStrictEqual(events.map((row) => Number(row.orderId)), ids.slice(0, 3))
-      }),
+      }).pipe(Effect.provide(infrastructure())),
     30_000
   )
 })

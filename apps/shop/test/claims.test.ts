@@ -9,7 +9,6 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
-import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -17,13 +16,15 @@ import * as Fs from "node:fs"
 import { Bookings } from "../src/Bookings.js"
 import { Fulfillment } from "../src/Fulfillment.js"
 import { Outbox } from "../src/Outbox.js"
+import { ShopConfig } from "../src/ShopConfig.js"
 import { fakeCarrier } from "./fakeCarrier.js"
-import { anOrder, call, eventually, firstTick, startShop } from "./support.js"
+import { bookings, fulfillment, paidOrder, services } from "./layers.js"
+import { eventually } from "./support.js"
 
 /**
  * Holds a row lock, as another replica's claim would, until the returned `release` runs. Forked into
- * the test's scope after the shop started, so a failed test rolls it back before the shop shuts down:
- * a shutdown never waits on a statement blocked behind it.
+ * a scope that closes before the layers' (`Effect.scoped` inside `Effect.provide`), so a failed test
+ * rolls it back first: closing the pool never waits on a transaction the test still holds.
  */
 const holdRowLock = (sql: SqlClient.SqlClient, table: "orders" | "outbox", id: number) =>
   Effect.gen(function*() {
@@ -47,18 +48,13 @@ const withoutWaiting = <A>(claim: Effect.Effect<A>) =>
     Effect.orDie
   )
 
-/** Two orders placed and paid through the API, then set to `packed` (ready for the carrier). */
-const packedOrders = (baseUrl: string, sql: SqlClient.SqlClient) =>
-  Effect.gen(function*() {
-    const [a, b] = yield* Effect.forEach(["a@example.com", "b@example.com"], (email) =>
-      Effect.gen(function*() {
-        const created = yield* call(baseUrl, "POST", "/v1/orders", anOrder(email))
-        assert.strictEqual((yield* call(baseUrl, "POST", `/v1/orders/${created.body.id}/pay`)).status, 200)
-        return created.body.id as number
-      }))
-    yield* sql`UPDATE orders SET status = 'packed' WHERE id IN (${a}, ${b})`.pipe(Effect.orDie)
-    return [a, b] as const
-  })
+/** Two orders placed and paid, then set to `packed` (ready for the carrier). */
+const packedOrders = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const [a, b] = yield* Effect.forEach(["a@example.com", "b@example.com"], paidOrder)
+  yield* sql`UPDATE orders SET status = 'packed' WHERE id IN (${a}, ${b})`.pipe(Effect.orDie)
+  return [a, b] as const
+})
 
 const ids = (rows: ReadonlyArray<{ readonly id: string }>) => rows.map((row) => Number(row.id))
 
@@ -71,9 +67,8 @@ const statusOf = (sql: SqlClient.SqlClient) =>
 describe("claims skip rows another transaction holds", () => {
   it.scopedLive("fulfillment: a tick moves the free orders and leaves the locked one for later", () =>
     Effect.gen(function*() {
-      const { context } = yield* startShop()
-      const sql = Context.get(context, SqlClient.SqlClient)
-      const { tick } = Context.get(context, Fulfillment)
+      const sql = yield* SqlClient.SqlClient
+      const { tick } = yield* Fulfillment
       const [a, b] = ids(
         yield* sql<{ id: string }>`INSERT INTO orders (email, status, total_cents)
           VALUES ('a@example.com', 'paid', 100), ('b@example.com', 'paid', 100) RETURNING id`.pipe(Effect.orDie)
@@ -86,13 +81,13 @@ describe("claims skip rows another transaction holds", () => {
       yield* release
       assert.strictEqual(yield* tick, 2)
       assert.deepStrictEqual(yield* statusOf(sql), [[a, "picking"], [b, "packed"]])
-    }))
+    }).pipe(Effect.scoped, Effect.provide(fulfillment())))
 
   it.scopedLive("outbox: a sweep sends the free rows and leaves the locked one for later", () =>
     Effect.gen(function*() {
-      const { context, mailDir } = yield* startShop()
-      const sql = Context.get(context, SqlClient.SqlClient)
-      const outbox = Context.get(context, Outbox)
+      const sql = yield* SqlClient.SqlClient
+      const outbox = yield* Outbox
+      const { mailDir } = yield* ShopConfig
       const [a] = ids(
         yield* sql<{ id: string }>`INSERT INTO outbox (kind, recipient, subject, body)
           VALUES ('welcome', 'a@example.com', 'W', 'hi'), ('welcome', 'b@example.com', 'W', 'hi') RETURNING id`
@@ -109,30 +104,34 @@ describe("claims skip rows another transaction holds", () => {
       yield* release
       assert.strictEqual(yield* outbox.sweep, 1)
       assert.strictEqual(Fs.readdirSync(mailDir).length, 2)
-    }))
+    }).pipe(Effect.scoped, Effect.provide(services())))
 
   it.scopedLive(
     "carrier dispatcher: a claim books the free order and leaves the locked one for later",
     () =>
       Effect.gen(function*() {
         const carrier = yield* fakeCarrier
-        // the dispatcher only runs when triggered (after its first tick at start-up)
-        const shop = yield* startShop({ CARRIER_URL: carrier.url, CARRIER_DISPATCH_INTERVAL: "1 hour" })
-        yield* Effect.addFinalizer(() => carrier.releaseAll) // a failed test never waits on a held booking
-        const sql = Context.get(shop.context, SqlClient.SqlClient)
-        const { dispatcher } = Context.get(shop.context, Bookings)
-        yield* firstTick(dispatcher)
-        const [a, b] = yield* packedOrders(shop.baseUrl, sql)
-        const release = yield* holdRowLock(sql, "orders", a)
+        yield* Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          // the dispatcher only runs when triggered (after its first tick at start-up)
+          const { dispatcher } = yield* Bookings
+          const [a, b] = yield* packedOrders
+          const release = yield* holdRowLock(sql, "orders", a)
 
-        yield* dispatcher.trigger
-        yield* eventually(carrier.booked, (booked) => booked.includes(b), "the free order reached the carrier")
-        assert.deepStrictEqual(yield* carrier.booked, [b])
+          yield* dispatcher.trigger
+          yield* eventually(carrier.booked, (booked) => booked.includes(b), "the free order reached the carrier")
+          assert.deepStrictEqual(yield* carrier.booked, [b])
 
-        yield* release
-        yield* dispatcher.trigger
-        yield* eventually(carrier.booked, (booked) => booked.includes(a), "the locked order booked once free")
-        assert.deepStrictEqual(yield* carrier.booked, [b, a])
+          yield* release
+          yield* dispatcher.trigger
+          yield* eventually(carrier.booked, (booked) => booked.includes(a), "the locked order booked once free")
+          assert.deepStrictEqual(yield* carrier.booked, [b, a])
+        }).pipe(
+          Effect.scoped,
+          // before the dispatcher stops: a failed test never waits on a held booking
+          Effect.ensuring(carrier.releaseAll),
+          Effect.provide(bookings({ CARRIER_URL: carrier.url }))
+        )
       }),
     30_000
   )
@@ -145,7 +144,7 @@ describe("carrier idempotency keys", () => {
       Effect.gen(function*() {
         const carrier = yield* fakeCarrier
         // The carrier holds every booking past CARRIER_TIMEOUT: each attempt times out and is retried.
-        const shop = yield* startShop({
+        const shop = bookings({
           CARRIER_URL: carrier.url,
           CARRIER_TIMEOUT: "100 millis",
           CARRIER_RETRY_BASE: "10 millis",
@@ -153,29 +152,35 @@ describe("carrier idempotency keys", () => {
           CARRIER_MAX_ATTEMPTS: "20", // never gives up while the test waits
           CARRIER_DISPATCH_INTERVAL: "20 millis"
         })
-        yield* Effect.addFinalizer(() => carrier.releaseAll)
-        const sql = Context.get(shop.context, SqlClient.SqlClient)
-        const [a, b] = yield* packedOrders(shop.baseUrl, sql)
+        yield* Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const [a, b] = yield* packedOrders
 
-        const keysOf = (id: number) =>
-          Effect.map(
-            carrier.requests,
-            (requests) => requests.filter((request) => request.orderId === id).map((request) => request.idempotencyKey)
+          const keysOf = (id: number) =>
+            Effect.map(
+              carrier.requests,
+              (requests) =>
+                requests.filter((request) => request.orderId === id).map((request) => request.idempotencyKey)
+            )
+          yield* eventually(
+            Effect.all([keysOf(a), keysOf(b)]),
+            ([forA, forB]) => forA.length >= 2 && forB.length >= 2,
+            "each order's booking timed out and was retried"
           )
-        yield* eventually(
-          Effect.all([keysOf(a), keysOf(b)]),
-          ([forA, forB]) => forA.length >= 2 && forB.length >= 2,
-          "each order's booking timed out and was retried"
-        )
-        // from now on the carrier answers: the next attempt books the order
-        yield* carrier.releaseAll
-        yield* eventually(statusOf(sql), (orders) => orders.every(([, status]) => status === "shipped"), "both shipped")
+          // from now on the carrier answers: the next attempt books the order
+          yield* carrier.releaseAll
+          yield* eventually(
+            statusOf(sql),
+            (orders) => orders.every(([, status]) => status === "shipped"),
+            "both shipped"
+          )
 
-        const [forA, forB] = yield* Effect.all([keysOf(a), keysOf(b)])
-        assert.strictEqual(new Set(forA).size, 1, `order ${a} was booked with keys ${forA.join(", ")}`)
-        assert.strictEqual(new Set(forB).size, 1, `order ${b} was booked with keys ${forB.join(", ")}`)
-        assert.isString(forA[0])
-        assert.notStrictEqual(forA[0], forB[0])
+          const [forA, forB] = yield* Effect.all([keysOf(a), keysOf(b)])
+          assert.strictEqual(new Set(forA).size, 1, `order ${a} was booked with keys ${forA.join(", ")}`)
+          assert.strictEqual(new Set(forB).size, 1, `order ${b} was booked with keys ${forB.join(", ")}`)
+          assert.isString(forA[0])
+          assert.notStrictEqual(forA[0], forB[0])
+        }).pipe(Effect.ensuring(carrier.releaseAll), Effect.provide(shop))
       }),
     30_000
   )

@@ -77,3 +77,5 @@ export const fakeCarrier = Effect.gen(function*() {
     releaseAll: Effect.sync(() => requests.forEach((request) => gate(request.orderId).open()))
   }
 })
+
+export type FakeCarrier = Effect.Effect.Success<typeof fakeCarrier>

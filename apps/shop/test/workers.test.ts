@@ -1,7 +1,6 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
-import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -9,7 +8,8 @@ import * as Schedule from "effect/Schedule"
 import * as Fs from "node:fs"
 import { Fulfillment, steps } from "../src/Fulfillment.js"
 import { Outbox } from "../src/Outbox.js"
-import { startShop } from "./support.js"
+import { ShopConfig } from "../src/ShopConfig.js"
+import { fulfillment, services } from "./layers.js"
 
 const insertOrders = (sql: SqlClient.SqlClient, n: number, status: string) =>
   sql`INSERT INTO orders (email, status, total_cents)
@@ -31,9 +31,8 @@ describe("fulfillment worker", () => {
 
   it.scopedLive("a tick advances a batch one step each, with one event per transition; other states untouched", () =>
     Effect.gen(function*() {
-      const { context } = yield* startShop({ FULFILLMENT_BATCH: "3" })
-      const sql = Context.get(context, SqlClient.SqlClient)
-      const { tick } = Context.get(context, Fulfillment)
+      const sql = yield* SqlClient.SqlClient
+      const { tick } = yield* Fulfillment
       yield* insertOrders(sql, 4, "paid")
       yield* insertOrders(sql, 1, "pending")
       yield* insertOrders(sql, 1, "cancelled")
@@ -47,14 +46,13 @@ describe("fulfillment worker", () => {
       assert.strictEqual(yield* tick, 0)
       assert.deepStrictEqual(yield* statuses(sql), { cancelled: 1, packed: 4, pending: 1 })
       assert.strictEqual(yield* eventCount(sql), 8)
-    }))
+    }).pipe(Effect.provide(fulfillment({ FULFILLMENT_BATCH: "3" }))))
 
   it.scopedLive("after a tick that moved orders the next runs at once: a backlog drains without waiting for the interval", () =>
     Effect.gen(function*() {
       // the interval is an hour: only the back-to-back ticks can move all of them
-      const { context } = yield* startShop({ FULFILLMENT_BATCH: "10" })
-      const sql = Context.get(context, SqlClient.SqlClient)
-      const { worker } = Context.get(context, Fulfillment)
+      const sql = yield* SqlClient.SqlClient
+      const { worker } = yield* Fulfillment
       yield* insertOrders(sql, 35, "paid")
       yield* worker.trigger
       const drained = yield* statuses(sql).pipe(
@@ -66,13 +64,12 @@ describe("fulfillment worker", () => {
       )
       assert.deepStrictEqual(drained, { packed: 35 })
       assert.strictEqual(yield* eventCount(sql), 70)
-    }))
+    }).pipe(Effect.provide(fulfillment({ FULFILLMENT_BATCH: "10" }))))
 
   it.scopedLive("concurrent ticks (as from two replicas) claim disjoint orders: no transition twice", () =>
     Effect.gen(function*() {
-      const { context } = yield* startShop({ FULFILLMENT_BATCH: "40", DATABASE_POOL_SIZE: "4" })
-      const sql = Context.get(context, SqlClient.SqlClient)
-      const { tick } = Context.get(context, Fulfillment)
+      const sql = yield* SqlClient.SqlClient
+      const { tick } = yield* Fulfillment
       yield* insertOrders(sql, 60, "paid")
       const moved = yield* Effect.all([tick, tick, tick], { concurrency: "unbounded" })
       // A tick that starts after another committed may legitimately take its orders one step further;
@@ -87,13 +84,12 @@ describe("fulfillment worker", () => {
         Effect.orDie
       )
       assert.strictEqual(Number(orders.n), 0, "every order was claimed")
-    }))
+    }).pipe(Effect.provide(fulfillment({ FULFILLMENT_BATCH: "40" }))))
 
   it.scopedLive("a tick that hits its statement_timeout rolls back as a whole and the loop goes on", () =>
     Effect.gen(function*() {
-      const { context } = yield* startShop({ FULFILLMENT_STATEMENT_TIMEOUT: "300 millis" })
-      const sql = Context.get(context, SqlClient.SqlClient)
-      const { tick } = Context.get(context, Fulfillment)
+      const sql = yield* SqlClient.SqlClient
+      const { tick } = yield* Fulfillment
       yield* insertOrders(sql, 5, "paid")
       const locked = yield* Deferred.make<void>()
       const release = yield* Deferred.make<void>()
@@ -114,15 +110,15 @@ describe("fulfillment worker", () => {
       yield* Deferred.succeed(release, undefined)
       yield* Fiber.join(holder)
       assert.strictEqual(yield* tick, 5)
-    }))
+    }).pipe(Effect.provide(fulfillment({ FULFILLMENT_STATEMENT_TIMEOUT: "300 millis" }))))
 })
 
 describe("outbox", () => {
   it.scopedLive("the sweeper delivers rows a crash left behind, once", () =>
     Effect.gen(function*() {
-      const { context, mailDir } = yield* startShop()
-      const sql = Context.get(context, SqlClient.SqlClient)
-      const outbox = Context.get(context, Outbox)
+      const sql = yield* SqlClient.SqlClient
+      const outbox = yield* Outbox
+      const { mailDir } = yield* ShopConfig
       yield* sql`INSERT INTO outbox (kind, recipient, subject, body)
                  VALUES ('welcome', 'lost@example.com', 'Welcome', 'hi'), ('welcome', 'lost2@example.com', 'Welcome', 'hi')`
         .pipe(Effect.orDie)
@@ -131,13 +127,13 @@ describe("outbox", () => {
       assert.strictEqual(Fs.readdirSync(mailDir).length, 2)
       const [row] = yield* sql<{ n: string }>`SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL`.pipe(Effect.orDie)
       assert.strictEqual(Number(row.n), 0)
-    }))
+    }).pipe(Effect.provide(services())))
 
   it.scopedLive("concurrent deliveries of one row send it once (the lease)", () =>
     Effect.gen(function*() {
-      const { context, mailDir } = yield* startShop()
-      const sql = Context.get(context, SqlClient.SqlClient)
-      const outbox = Context.get(context, Outbox)
+      const sql = yield* SqlClient.SqlClient
+      const outbox = yield* Outbox
+      const { mailDir } = yield* ShopConfig
       const [{ id }] = yield* sql<{ id: string }>`
         INSERT INTO outbox (kind, recipient, subject, body) VALUES ('welcome', 'a@example.com', 'W', 'hi') RETURNING id`
         .pipe(Effect.orDie)
@@ -145,14 +141,14 @@ describe("outbox", () => {
         concurrency: "unbounded"
       })
       assert.strictEqual(Fs.readdirSync(mailDir).length, 1)
-    }))
+    }).pipe(Effect.provide(services())))
 
   it.scopedLive("a failed delivery is recorded and retried only after its lease", () =>
     Effect.gen(function*() {
       // A file where the mail directory should be: every write fails.
-      const { context, mailDir } = yield* startShop({ OUTBOX_LEASE: "1 hour" })
-      const sql = Context.get(context, SqlClient.SqlClient)
-      const outbox = Context.get(context, Outbox)
+      const sql = yield* SqlClient.SqlClient
+      const outbox = yield* Outbox
+      const { mailDir } = yield* ShopConfig
       Fs.rmSync(mailDir, { recursive: true })
       Fs.writeFileSync(mailDir, "not a directory")
       yield* sql`INSERT INTO outbox (kind, recipient, subject, body) VALUES ('welcome', 'a@example.com', 'W', 'hi')`
@@ -163,5 +159,5 @@ describe("outbox", () => {
       assert.deepInclude(row, { attempts: 1, sentAt: null })
       assert.match(row.lastError, /cannot write/)
       assert.strictEqual(yield* outbox.sweep, 0, "leased: not retried before the lease passes")
-    }))
+    }).pipe(Effect.provide(services({ OUTBOX_LEASE: "1 hour" }))))
 })

@@ -1,0 +1,150 @@
+/**
+ * Layers for testing one part of the shop: the part's own layer on top of {@link infrastructure} (a
+ * fresh migrated database, the shop's settings, the mailer, background tasks), instead of the whole
+ * `ShopLive`. Booting the HTTP server, the workers and the carrier simulator for a test of one
+ * service costs time and hides what the test depends on.
+ *
+ * Each layer here is a new database when it is built: provide it per test (`Effect.provide`) for
+ * tests that count rows, or share it in a file with `layer(...)` from `@effect/vitest`.
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpApiClient from "@effect/platform/HttpApiClient"
+import { TestDatabase } from "@shop/database/testing"
+import { ShopApi } from "@shop/domain/Api"
+import { CreateOrder } from "@shop/domain/Order"
+import { BackgroundTasks, GracefulHttp, Lifecycle, PeriodicWorker } from "@shop/lifecycle"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { Bookings } from "../src/Bookings.js"
+import { Carrier } from "../src/Carrier.js"
+import { Fulfillment } from "../src/Fulfillment.js"
+import { Mailer } from "../src/Mailer.js"
+import { Orders } from "../src/Orders.js"
+import { ShopConfig } from "../src/ShopConfig.js"
+import { EdgeLive, ServicesLive } from "../src/ShopLive.js"
+import { anOrder } from "./support.js"
+
+/** What every test starts from: workers tick only when a test asks, the server binds an ephemeral port. */
+export const testSettings: Readonly<Record<string, string>> = {
+  PORT: "0",
+  HOST: "127.0.0.1",
+  FULFILLMENT_INTERVAL: "1 hour",
+  OUTBOX_SWEEP_INTERVAL: "1 hour",
+  CARRIER_DISPATCH_INTERVAL: "1 hour",
+  // the in-process carrier simulator (when no CARRIER_URL is given), fast
+  CARRIER_SIM_LATENCY: "20 millis",
+  CARRIER_SIM_JITTER: "5 millis",
+  CARRIER_SIM_IN_TRANSIT_AFTER: "30 millis",
+  CARRIER_SIM_DELIVERED_AFTER: "60 millis"
+}
+
+/** The shop's settings for the layers it provides: {@link testSettings} overridden by `settings`. */
+export const settingsLayer = (settings: Readonly<Record<string, string>>) =>
+  Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({ ...testSettings, ...settings }))))
+
+/** A temporary directory, removed with the scope. */
+export const tempDir = (prefix: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), prefix))),
+    (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+  )
+
+/** The log lines of the layers and the test, kept for assertions instead of printed. */
+export class TestLogs extends Context.Tag("test/TestLogs")<TestLogs, {
+  readonly lines: ReadonlyArray<string>
+}>() {
+  static readonly layer = Layer.unwrapEffect(Effect.sync(() => {
+    const lines: Array<string> = []
+    const capture = Logger.make(({ message }) => {
+      lines.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
+    })
+    return Layer.merge(Layer.succeed(TestLogs, { lines }), Logger.replace(Logger.defaultLogger, capture))
+  }))
+}
+
+/**
+ * A fresh migrated database, the shop's settings (`ShopConfig`; its `mailDir` is a temporary directory
+ * of the layer's own), the file mailer, background tasks and the lifecycle they register with; log
+ * lines go to {@link TestLogs}.
+ */
+export const infrastructure = (settings: Readonly<Record<string, string>> = {}) =>
+  Layer.unwrapScoped(
+    Effect.map(tempDir("shop-mail-"), (mailDir) =>
+      Layer.mergeAll(Mailer.layer, BackgroundTasks.layerConfig()).pipe(
+        Layer.provideMerge(ShopConfig.layer),
+        Layer.provideMerge(TestDatabase.layer),
+        Layer.provideMerge(Lifecycle.layer),
+        Layer.provideMerge(TestLogs.layer),
+        Layer.provide(settingsLayer({ MAIL_DIR: mailDir, ...settings })),
+        Layer.orDie
+      ))
+  )
+
+/** The services requests call (`Users`, `Orders`, `Outbox`) on {@link infrastructure}. */
+export const services = (settings: Readonly<Record<string, string>> = {}) =>
+  ServicesLive.pipe(Layer.provideMerge(infrastructure(settings)))
+
+const makeClient = (baseUrl: string) =>
+  Effect.map(HttpApiClient.make(ShopApi, { baseUrl }), (client) => Object.assign(client, { baseUrl }))
+
+/** A typed client of the contract, for the server of {@link api}; `baseUrl` for what it cannot send. */
+export class ApiClient extends Context.Tag("test/ApiClient")<
+  ApiClient,
+  Effect.Effect.Success<ReturnType<typeof makeClient>>
+>() {
+  static readonly layer = Layer.effect(
+    ApiClient,
+    Effect.flatMap(GracefulHttp.GracefulHttp, ({ port }) => makeClient(`http://127.0.0.1:${port}`))
+  ).pipe(Layer.provide(FetchHttpClient.layer))
+}
+
+/**
+ * The API on a real server (the fast one unless `HTTP_SERVER=standard`) over {@link services}, and an
+ * {@link ApiClient} for it: no workers, no carrier.
+ */
+export const api = (settings: Readonly<Record<string, string>> = {}) =>
+  ApiClient.layer.pipe(
+    Layer.provideMerge(EdgeLive),
+    Layer.provideMerge(services(settings)),
+    Layer.provide(settingsLayer(settings)),
+    Layer.orDie
+  )
+
+/** The fulfillment worker on {@link infrastructure}, once its start-up tick is done. */
+export const fulfillment = (settings: Readonly<Record<string, string>> = {}) =>
+  Fulfillment.layer.pipe(
+    Layer.tap((context) => firstTick(Context.get(context, Fulfillment).worker)),
+    Layer.provideMerge(infrastructure(settings))
+  )
+
+/**
+ * The booking dispatcher and pool (`Bookings`) with the carrier client, on {@link services}, once the
+ * dispatcher's start-up tick is done. `CARRIER_URL` in `settings` names the carrier (a fake, usually).
+ */
+export const bookings = (settings: Readonly<Record<string, string>> = {}) =>
+  Bookings.layer.pipe(
+    Layer.tap((context) => firstTick(Context.get(context, Bookings).dispatcher)),
+    Layer.provideMerge(Carrier.layer),
+    Layer.provideMerge(services(settings))
+  )
+
+/** An order placed and paid through the `Orders` service, as the API would; returns its id. */
+export const paidOrder = (email: string) =>
+  Effect.gen(function*() {
+    const orders = yield* Orders
+    const { id } = yield* orders.create(Schema.decodeSync(CreateOrder)(anOrder(email)), undefined)
+    yield* orders.transition(id, "paid")
+    return id
+  }).pipe(Effect.orDie)
+
+/** Waits for a worker's start-up tick, so a test's rows are not claimed by it. */
+export const firstTick = (worker: PeriodicWorker.PeriodicWorker) =>
+  Effect.repeat(worker.stats, { until: (stats) => stats.ticks >= 1, schedule: Schedule.spaced("5 millis") })
