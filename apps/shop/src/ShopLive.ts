@@ -22,7 +22,7 @@ import { Tracking } from "./Tracking.js"
 import { Users } from "./Users.js"
 
 /** `/readyz` fails while the database does not answer within a second. */
-const DatabaseReadinessLive = Layer.scopedDiscard(Effect.gen(function*() {
+export const DatabaseReadinessLive = Layer.scopedDiscard(Effect.gen(function*() {
   const lifecycle = yield* Lifecycle.Lifecycle
   const sql = yield* SqlClient.SqlClient
   yield* lifecycle.addReadinessCheck("database", Effect.provideService(Database.ping, SqlClient.SqlClient, sql))

@@ -6,17 +6,14 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import { Bookings } from "../src/Bookings.js"
-import { anOrder, call, freshDatabase, sqlFor, startShop } from "./support.js"
+import { anOrder, clientFor, eventually as eventuallyWithin, metricsText } from "./fixtures.js"
+import { freshDatabase, sqlFor, startShop } from "./support.js"
 
-/** Polls `check` until it holds, up to `bound`; fails with `what` otherwise. */
-const eventually = <A>(check: Effect.Effect<A>, holds: (a: A) => boolean, what: string, bound = 200) =>
-  check.pipe(
-    Effect.filterOrFail(holds, () => new Error(`never happened: ${what}`)),
-    Effect.retry(Schedule.spaced("50 millis").pipe(Schedule.intersect(Schedule.recurs(bound))))
-  )
+/** The carrier's pace (tens of milliseconds per step, 200 orders) needs a longer wait than the default. */
+const eventually = <A, E, R>(check: Effect.Effect<A, E, R>, holds: (a: A) => boolean, what: string) =>
+  eventuallyWithin(check, holds, what, { bound: 200, every: "50 millis" })
 
 const count = (sql: SqlClient.SqlClient, query: string) =>
   Effect.map(sql.unsafe<{ n: string }>(query), ([row]) => Number(row.n)).pipe(Effect.orDie)
@@ -29,18 +26,22 @@ const sharedCarrier = (options: Parameters<typeof CarrierSim.layer>[0] = {}) =>
   )
 
 const placeAndPay = (baseUrl: string, n: number) =>
-  Effect.forEach(Array.from({ length: n }, (_, i) => i), (i) =>
-    Effect.gen(function*() {
-      const created = yield* call(baseUrl, "POST", "/v1/orders", anOrder(`c${i}@example.com`))
-      const paid = yield* call(baseUrl, "POST", `/v1/orders/${created.body.id}/pay`)
-      assert.strictEqual(paid.status, 200)
-      return created.body.id as number
-    }), { concurrency: 10 })
+  Effect.flatMap(
+    clientFor(baseUrl),
+    (client) =>
+      Effect.forEach(Array.from({ length: n }, (_, i) => i), (i) =>
+        Effect.gen(function*() {
+          const created = yield* client.orders.create({ payload: anOrder(`c${i}@example.com`), headers: {} })
+          const paid = yield* client.orders.pay({ path: { id: created.id } })
+          assert.strictEqual(paid.status, "paid")
+          return created.id
+        }), { concurrency: 10 })
+  )
 
 const shippedBookings = (baseUrl: string) =>
   Effect.map(
-    call(baseUrl, "GET", "/metrics"),
-    (m) => Number(/^shop_carrier_bookings_total\{outcome="shipped"\} (\d+)$/m.exec(m.body)?.[1] ?? 0)
+    metricsText(baseUrl),
+    (text) => Number(/^shop_carrier_bookings_total\{outcome="shipped"\} (\d+)$/m.exec(text)?.[1] ?? 0)
   )
 
 describe("carrier integration", () => {
@@ -70,12 +71,15 @@ describe("carrier integration", () => {
           assert.deepStrictEqual(new Set(Object.values(stats.bookingsByKey)), new Set([1]), "one shipment per order")
           assert.strictEqual(yield* count(sql, "SELECT count(*) AS n FROM order_events"), 200 * 5)
           assert.strictEqual(yield* count(sql, "SELECT count(*) AS n FROM outbox WHERE kind = 'delivered'"), 200)
-          const read = yield* call(shops[0].baseUrl, "GET", `/v1/orders/1`)
+          const read = yield* Effect.flatMap(clientFor(shops[0].baseUrl), (client) =>
+            client.orders.get({ path: { id: 1 } }))
           assert.deepStrictEqual(
-            read.body.events.map((e: { to: string }) => e.to),
+            read.events.map((e) =>
+              e.to
+            ),
             ["paid", "picking", "packed", "shipped", "delivered"]
           )
-          assert.match(read.body.trackingNumber, /\w+/)
+          assert.match(read.trackingNumber ?? "", /\w+/)
           // in-process replicas share one metric registry: the count is theirs together
           assert.strictEqual(
             (yield* shippedBookings(shops[0].baseUrl)) - shippedBefore,
@@ -138,31 +142,30 @@ describe("carrier integration", () => {
           FULFILLMENT_INTERVAL: "20 millis",
           CARRIER_DISPATCH_INTERVAL: "20 millis"
         })
+        const client = yield* clientFor(shop.baseUrl)
         const [id] = yield* placeAndPay(shop.baseUrl, 1)
         const failed = yield* eventually(
-          Effect.map(call(shop.baseUrl, "GET", `/v1/orders/${id}`), (r) => r.body),
-          (order) => order.carrier.failed === true,
+          client.orders.get({ path: { id } }),
+          (order) => order.carrier.failed,
           "booking given up"
         )
         assert.strictEqual(failed.status, "packed")
         assert.strictEqual(failed.carrier.attempts, 3)
-        assert.match(failed.carrier.lastError, /503|unavailable/i)
+        assert.match(failed.carrier.lastError ?? "", /503|unavailable/i)
         assert.strictEqual((yield* carrier.stats).shipments, 0)
 
-        const notFailed = yield* call(shop.baseUrl, "POST", `/v1/orders/999/retry-booking`)
-        assert.strictEqual(notFailed.status, 404)
+        const notFailed = yield* Effect.flip(client.orders.retryBooking({ path: { id: 999 } }))
+        assert.strictEqual(notFailed._tag, "OrderNotFound")
         yield* carrier.setFailureRate(0)
-        const retried = yield* call(shop.baseUrl, "POST", `/v1/orders/${id}/retry-booking`)
-        assert.strictEqual(retried.status, 200)
-        assert.deepInclude(retried.body.carrier, { failed: false, attempts: 0 })
+        const retried = yield* client.orders.retryBooking({ path: { id } })
+        assert.deepInclude(retried.carrier, { failed: false, attempts: 0 })
         yield* eventually(
-          Effect.map(call(shop.baseUrl, "GET", `/v1/orders/${id}`), (r) => r.body.status),
+          Effect.map(client.orders.get({ path: { id } }), (order) => order.status),
           (status) => status === "delivered",
           "delivered after the operator's retry"
         )
-        const again = yield* call(shop.baseUrl, "POST", `/v1/orders/${id}/retry-booking`)
-        assert.strictEqual(again.status, 409)
-        assert.strictEqual(again.body._tag, "BookingNotFailed")
+        const again = yield* Effect.flip(client.orders.retryBooking({ path: { id } }))
+        assert.strictEqual(again._tag, "BookingNotFailed")
       }),
     30_000
   )

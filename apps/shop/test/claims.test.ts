@@ -18,8 +18,8 @@ import { Fulfillment } from "../src/Fulfillment.js"
 import { Outbox } from "../src/Outbox.js"
 import { ShopConfig } from "../src/ShopConfig.js"
 import { fakeCarrier } from "./fakeCarrier.js"
+import { eventually } from "./fixtures.js"
 import { bookings, fulfillment, paidOrder, services } from "./layers.js"
-import { eventually } from "./support.js"
 
 /**
  * Holds a row lock, as another replica's claim would, until the returned `release` runs. Forked into

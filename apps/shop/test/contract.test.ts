@@ -25,10 +25,10 @@ import {
   ServiceUnavailable
 } from "@shop/domain/Errors"
 import { Lifecycle } from "@shop/lifecycle"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import { anOrder, startShop } from "./support.js"
+import { anOrder } from "./fixtures.js"
+import { api, ApiClient } from "./layers.js"
 
 /** A typed client whose requests leave with `body` as their JSON body instead. */
 const clientSending = (baseUrl: string, body: string) =>
@@ -42,8 +42,8 @@ const signUp = { name: "Grace Hopper", email: "grace@example.com", password: Red
 describe("the contract's errors, decoded by HttpApiClient from the running server", () => {
   it.scopedLive("400, 404, 409, 413, 422 and the readiness 503", () =>
     Effect.gen(function*() {
-      const { baseUrl, context } = yield* startShop()
-      const client = yield* HttpApiClient.make(ShopApi, { baseUrl })
+      const client = yield* ApiClient
+      const { baseUrl } = client
 
       // 400: a body that is not JSON, and JSON that is not an order
       const malformed = yield* Effect.flip((yield* clientSending(baseUrl, "{\"email\": ")).orders.create({
@@ -96,21 +96,19 @@ describe("the contract's errors, decoded by HttpApiClient from the running serve
       assert.strictEqual(conflict.key, "k-1")
 
       // 503 from /readyz while draining
-      yield* Context.get(context, Lifecycle.Lifecycle).beginDrain("test: draining")
+      yield* Effect.flatMap(Lifecycle.Lifecycle, (lifecycle) => lifecycle.beginDrain("test: draining"))
       const notReady = yield* Effect.flip(client.ops.ready())
       assert.instanceOf(notReady, NotReady)
       assert.strictEqual(notReady.phase, "draining")
-    }).pipe(Effect.provide(FetchHttpClient.layer)))
+    }).pipe(Effect.provide([api(), FetchHttpClient.layer])))
 
   it.scopedLive("503 when the database pool has no connection to give", () =>
     Effect.gen(function*() {
-      const { baseUrl, context } = yield* startShop({ DATABASE_POOL_SIZE: "1", DATABASE_CONNECT_TIMEOUT: "300 millis" })
-      const client = yield* HttpApiClient.make(ShopApi, { baseUrl })
-      const sql = Context.get(context, SqlClient.SqlClient)
-      const release = yield* TestDatabase.holdConnection(sql)
+      const client = yield* ApiClient
+      const release = yield* TestDatabase.holdConnection(yield* SqlClient.SqlClient)
       const busy = yield* Effect.flip(client.orders.get({ path: { id: 1 } }))
       assert.instanceOf(busy, ServiceUnavailable)
       assert.match(busy.message, /retry/)
       yield* release
-    }).pipe(Effect.provide(FetchHttpClient.layer)))
+    }).pipe(Effect.scoped, Effect.provide(api({ DATABASE_POOL_SIZE: "1", DATABASE_CONNECT_TIMEOUT: "300 millis" }))))
 })

@@ -7,38 +7,35 @@
  * Each layer here is a new database when it is built: provide it per test (`Effect.provide`) for
  * tests that count rows, or share it in a file with `layer(...)` from `@effect/vitest`.
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as HttpApiClient from "@effect/platform/HttpApiClient"
+import { Database } from "@shop/database"
 import { TestDatabase } from "@shop/database/testing"
-import { ShopApi } from "@shop/domain/Api"
 import { CreateOrder } from "@shop/domain/Order"
-import { BackgroundTasks, GracefulHttp, Lifecycle, PeriodicWorker } from "@shop/lifecycle"
+import { BackgroundTasks, GracefulHttp, Lifecycle } from "@shop/lifecycle"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
-import * as Schedule from "effect/Schedule"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import * as Fs from "node:fs"
-import * as Os from "node:os"
-import * as Path from "node:path"
 import { Bookings } from "../src/Bookings.js"
 import { Carrier } from "../src/Carrier.js"
 import { Fulfillment } from "../src/Fulfillment.js"
 import { Mailer } from "../src/Mailer.js"
 import { Orders } from "../src/Orders.js"
 import { ShopConfig } from "../src/ShopConfig.js"
-import { EdgeLive, ServicesLive } from "../src/ShopLive.js"
-import { anOrder } from "./support.js"
+import { DatabaseReadinessLive, EdgeLive, ServicesLive } from "../src/ShopLive.js"
+import { anOrder, clientFor, firstTick, type ShopClient, tempDir } from "./fixtures.js"
 
-/** What every test starts from: workers tick only when a test asks, the server binds an ephemeral port. */
+/**
+ * What every test starts from: the fulfillment worker and the outbox sweeper tick only when a test
+ * asks (trigger, or a call of the service), the server binds an ephemeral port.
+ */
 export const testSettings: Readonly<Record<string, string>> = {
   PORT: "0",
   HOST: "127.0.0.1",
   FULFILLMENT_INTERVAL: "1 hour",
   OUTBOX_SWEEP_INTERVAL: "1 hour",
-  CARRIER_DISPATCH_INTERVAL: "1 hour",
   // the in-process carrier simulator (when no CARRIER_URL is given), fast
   CARRIER_SIM_LATENCY: "20 millis",
   CARRIER_SIM_JITTER: "5 millis",
@@ -49,13 +46,6 @@ export const testSettings: Readonly<Record<string, string>> = {
 /** The shop's settings for the layers it provides: {@link testSettings} overridden by `settings`. */
 export const settingsLayer = (settings: Readonly<Record<string, string>>) =>
   Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({ ...testSettings, ...settings }))))
-
-/** A temporary directory, removed with the scope. */
-export const tempDir = (prefix: string) =>
-  Effect.acquireRelease(
-    Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), prefix))),
-    (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
-  )
 
 /** The log lines of the layers and the test, kept for assertions instead of printed. */
 export class TestLogs extends Context.Tag("test/TestLogs")<TestLogs, {
@@ -71,39 +61,40 @@ export class TestLogs extends Context.Tag("test/TestLogs")<TestLogs, {
 }
 
 /**
- * A fresh migrated database, the shop's settings (`ShopConfig`; its `mailDir` is a temporary directory
- * of the layer's own), the file mailer, background tasks and the lifecycle they register with; log
+ * A fresh database for the scope (dropped with it), migrated by the shop's own database layer, which
+ * reads its settings as in production (`DATABASE_POOL_SIZE`, `DATABASE_CONNECT_TIMEOUT`, …); the
+ * shop's settings (`ShopConfig`; its `mailDir` is a temporary directory of the layer's own), the file
+ * mailer, background tasks, the lifecycle they register with and the database readiness check. Log
  * lines go to {@link TestLogs}.
  */
 export const infrastructure = (settings: Readonly<Record<string, string>> = {}) =>
   Layer.unwrapScoped(
-    Effect.map(tempDir("shop-mail-"), (mailDir) =>
-      Layer.mergeAll(Mailer.layer, BackgroundTasks.layerConfig()).pipe(
+    Effect.gen(function*() {
+      const databaseUrl = yield* Effect.flatMap(TestDatabase.adminUrl, TestDatabase.create)
+      const mailDir = yield* tempDir("shop-mail-")
+      return Layer.mergeAll(Mailer.layer, BackgroundTasks.layerConfig(), DatabaseReadinessLive).pipe(
         Layer.provideMerge(ShopConfig.layer),
-        Layer.provideMerge(TestDatabase.layer),
+        Layer.provideMerge(Database.layerMigrated),
         Layer.provideMerge(Lifecycle.layer),
         Layer.provideMerge(TestLogs.layer),
-        Layer.provide(settingsLayer({ MAIL_DIR: mailDir, ...settings })),
-        Layer.orDie
-      ))
-  )
+        Layer.provide(settingsLayer({ DATABASE_URL: Redacted.value(databaseUrl), MAIL_DIR: mailDir, ...settings }))
+      )
+    }).pipe(Effect.orDie)
+  ).pipe(Layer.orDie)
 
 /** The services requests call (`Users`, `Orders`, `Outbox`) on {@link infrastructure}. */
 export const services = (settings: Readonly<Record<string, string>> = {}) =>
   ServicesLive.pipe(Layer.provideMerge(infrastructure(settings)))
 
-const makeClient = (baseUrl: string) =>
-  Effect.map(HttpApiClient.make(ShopApi, { baseUrl }), (client) => Object.assign(client, { baseUrl }))
-
 /** A typed client of the contract, for the server of {@link api}; `baseUrl` for what it cannot send. */
 export class ApiClient extends Context.Tag("test/ApiClient")<
   ApiClient,
-  Effect.Effect.Success<ReturnType<typeof makeClient>>
+  ShopClient
 >() {
   static readonly layer = Layer.effect(
     ApiClient,
-    Effect.flatMap(GracefulHttp.GracefulHttp, ({ port }) => makeClient(`http://127.0.0.1:${port}`))
-  ).pipe(Layer.provide(FetchHttpClient.layer))
+    Effect.flatMap(GracefulHttp.GracefulHttp, ({ port }) => clientFor(`http://127.0.0.1:${port}`))
+  )
 }
 
 /**
@@ -133,7 +124,8 @@ export const bookings = (settings: Readonly<Record<string, string>> = {}) =>
   Bookings.layer.pipe(
     Layer.tap((context) => firstTick(Context.get(context, Bookings).dispatcher)),
     Layer.provideMerge(Carrier.layer),
-    Layer.provideMerge(services(settings))
+    // the dispatcher only claims when the test triggers it, unless the test says otherwise
+    Layer.provideMerge(services({ CARRIER_DISPATCH_INTERVAL: "1 hour", ...settings }))
   )
 
 /** An order placed and paid through the `Orders` service, as the API would; returns its id. */
@@ -144,7 +136,3 @@ export const paidOrder = (email: string) =>
     yield* orders.transition(id, "paid")
     return id
   }).pipe(Effect.orDie)
-
-/** Waits for a worker's start-up tick, so a test's rows are not claimed by it. */
-export const firstTick = (worker: PeriodicWorker.PeriodicWorker) =>
-  Effect.repeat(worker.stats, { until: (stats) => stats.ticks >= 1, schedule: Schedule.spaced("5 millis") })

@@ -17,8 +17,8 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { Bookings } from "../src/Bookings.js"
 import { type FakeCarrier, fakeCarrier } from "./fakeCarrier.js"
+import { eventually } from "./fixtures.js"
 import { bookings, paidOrder, TestLogs } from "./layers.js"
-import { eventually } from "./support.js"
 
 const leaseMs = 10_000
 /** min(lease / 2, lease - CARRIER_TIMEOUT): a job may go straight to the carrier this long after its claim. */

@@ -4,12 +4,15 @@
  * scrape taken before the requests.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { Order } from "@shop/domain/Order"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Fs from "node:fs"
 import parsePrometheusTextFormat from "parse-prometheus-text-format"
-import { anOrder, call, eventually, startShop } from "./support.js"
+import { anOrder, call, eventually, idOf } from "./fixtures.js"
+import { startShop } from "./support.js"
 
 interface Series {
   readonly name: string
@@ -47,7 +50,8 @@ const parse = (text: string): Scrape => {
   return { families, series }
 }
 
-const scrape = (baseUrl: string) => Effect.map(call(baseUrl, "GET", "/metrics"), (response) => parse(response.body))
+const scrape = (baseUrl: string) =>
+  Effect.map(call(baseUrl, "GET", "/metrics"), (response) => parse(String(response.body)))
 
 const matches = (labels: Readonly<Record<string, string>>, wanted: Readonly<Record<string, string>>) =>
   Object.entries(wanted).every(([key, value]) => labels[key] === value)
@@ -83,7 +87,7 @@ describe("/metrics", () => {
 
       const order = yield* call(baseUrl, "POST", "/v1/orders", anOrder())
       assert.strictEqual(order.status, 201)
-      yield* call(baseUrl, "GET", `/v1/orders/${order.body.id}`)
+      yield* call(baseUrl, "GET", `/v1/orders/${idOf(order)}`)
       const after = yield* scrape(baseUrl)
 
       const family = after.families.find((f) => f.name === request)
@@ -179,12 +183,15 @@ describe("/metrics", () => {
       const first = yield* Scope.make()
       const { baseUrl } = yield* startShop({ FULFILLMENT_INTERVAL: "50 millis" }).pipe(Scope.extend(first))
       const order = yield* call(baseUrl, "POST", "/v1/orders", anOrder())
-      yield* call(baseUrl, "POST", `/v1/orders/${order.body.id}/pay`)
+      yield* call(baseUrl, "POST", `/v1/orders/${idOf(order)}/pay`)
       yield* eventually(
-        Effect.map(call(baseUrl, "GET", `/v1/orders/${order.body.id}`), (r) => r.body.status),
+        Effect.map(
+          call(baseUrl, "GET", `/v1/orders/${idOf(order)}`),
+          (r) => Schema.decodeUnknownSync(Order)(r.body).status
+        ),
         (status) => status === "delivered",
         "the order delivered",
-        500
+        { bound: 500 }
       )
       yield* Scope.close(first, Exit.void)
 

@@ -8,13 +8,14 @@ import { Otlp, RecordingTracer } from "@shop/telemetry"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { anOrder, call, startShop } from "./support.js"
+import { anOrder, call, idOf } from "./fixtures.js"
+import { startShop } from "./support.js"
 
 const requests = (baseUrl: string) =>
   Effect.gen(function*() {
     const created = yield* call(baseUrl, "POST", "/v1/orders", anOrder())
     assert.strictEqual(created.status, 201)
-    assert.strictEqual((yield* call(baseUrl, "GET", `/v1/orders/${created.body.id}`)).status, 200)
+    assert.strictEqual((yield* call(baseUrl, "GET", `/v1/orders/${idOf(created)}`)).status, 200)
   })
 
 describe("tracing", () => {

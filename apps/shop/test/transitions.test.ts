@@ -21,7 +21,7 @@ import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { Orders } from "../src/Orders.js"
-import { anOrder } from "./support.js"
+import { anOrder } from "./fixtures.js"
 
 const OrdersTest = Orders.layer.pipe(Layer.provideMerge(TestDatabase.layer))
 
