@@ -1,6 +1,6 @@
 /**
- * `/metrics` as Prometheus reads it: the running shop scraped and parsed with a Prometheus text
- * parser. Metrics live in one registry per process (this file's), so counts are compared with a
+ * `/metrics` as Prometheus reads it: the API (request metrics) or the whole shop (what every part
+ * reports) scraped and parsed with a Prometheus text parser. Metrics live in one registry per process (this file's), so counts are compared with a
  * scrape taken before the requests.
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -12,6 +12,7 @@ import * as Scope from "effect/Scope"
 import * as Fs from "node:fs"
 import parsePrometheusTextFormat from "parse-prometheus-text-format"
 import { anOrder, call, eventually, idOf } from "./fixtures.js"
+import { api, ApiClient } from "./layers.js"
 import { startShop } from "./support.js"
 
 interface Series {
@@ -80,7 +81,7 @@ const routes = [
 describe("/metrics", () => {
   it.scopedLive("request durations: a histogram by method, route template and status, with cumulative buckets", () =>
     Effect.gen(function*() {
-      const { baseUrl } = yield* startShop()
+      const { baseUrl } = yield* ApiClient
       const created = { "http.request.method": "POST", "http.route": "/v1/orders", "http.response.status_code": "201" }
       const labels = Object.fromEntries(Object.entries(created).map(([k, v]) => [k.replace(/\./g, "_"), v]))
       const before = yield* scrape(baseUrl)
@@ -109,17 +110,17 @@ describe("/metrics", () => {
         1
       )
       assert.strictEqual(value(after, "shop_orders_created_total") - value(before, "shop_orders_created_total"), 1)
-    }))
+    }).pipe(Effect.provide(api())))
 
   it.scopedLive("HTTP_SERVER=standard records the same histogram, with the same route templates", () =>
     Effect.gen(function*() {
-      const { baseUrl } = yield* startShop({ HTTP_SERVER: "standard" })
+      const { baseUrl } = yield* ApiClient
       const labels = { http_request_method: "GET", http_route: "/v1/orders/:id", http_response_status_code: "404" }
       const before = value(yield* scrape(baseUrl), `${request}_count`, labels)
       assert.strictEqual((yield* call(baseUrl, "GET", "/v1/orders/999999")).status, 404)
       const after = yield* scrape(baseUrl)
       assert.strictEqual(value(after, `${request}_count`, labels) - before, 1)
-    }))
+    }).pipe(Effect.provide(api({ HTTP_SERVER: "standard" }))))
 
   it.scopedLive("the lifecycle components report: phase, HTTP, pools, workers, background tasks", () =>
     Effect.gen(function*() {
@@ -143,7 +144,7 @@ describe("/metrics", () => {
 
   it.scopedLive("hostile URLs and methods do not add label values: routes stay templates, methods a fixed set", () =>
     Effect.gen(function*() {
-      const { baseUrl } = yield* startShop()
+      const { baseUrl } = yield* ApiClient
       const hostile = Array.from({ length: 40 }, (_, i) => [
         `/v1/orders/${i}x${Math.random().toString(36).slice(2)}`,
         `/probe-${i}-${Math.random().toString(36).slice(2)}`,
@@ -165,7 +166,7 @@ describe("/metrics", () => {
       assert.isBelow(series.length, 30, "a series per (method, route, status), not per URL")
       const text = JSON.stringify(scraped.series.map((s) => s.labels))
       for (const path of hostile) assert.notInclude(text, path.split("?")[0].slice(1))
-    }))
+    }).pipe(Effect.provide(api())))
 
   it.scopedLive("every metric the Grafana dashboard queries is exposed once the shop did that work", () =>
     Effect.gen(function*() {

@@ -6,10 +6,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Otlp, RecordingTracer } from "@shop/telemetry"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { anOrder, call, idOf } from "./fixtures.js"
-import { startShop } from "./support.js"
+import { api, ApiClient } from "./layers.js"
 
 const requests = (baseUrl: string) =>
   Effect.gen(function*() {
@@ -18,6 +19,10 @@ const requests = (baseUrl: string) =>
     assert.strictEqual((yield* call(baseUrl, "GET", `/v1/orders/${idOf(created)}`)).status, 200)
   })
 
+/** The API built with `tracing` (a tracer, tracer settings) for the test's scope; its client. */
+const apiWith = (tracing: Layer.Layer<never>) =>
+  Effect.map(Layer.build(api().pipe(Layer.provide(tracing))), (context) => Context.get(context, ApiClient))
+
 describe("tracing", () => {
   it.scopedLive("Otlp.layerFromEnv without OTEL_EXPORTER_OTLP_ENDPOINT: no span is opened for a request", () =>
     Effect.gen(function*() {
@@ -25,8 +30,8 @@ describe("tracing", () => {
       const noEndpoint = Otlp.layerFromEnv("shop").pipe(
         Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map())))
       )
-      const { baseUrl } = yield* startShop().pipe(Effect.provide(Layer.merge(noEndpoint, Layer.setTracer(tracer))))
-      names.length = 0 // start-up's own (migrations, the first ticks) do not matter here
+      const { baseUrl } = yield* apiWith(Layer.merge(noEndpoint, Layer.setTracer(tracer)))
+      names.length = 0 // start-up's own (migrations) do not matter here
       yield* requests(baseUrl)
       assert.deepStrictEqual(names, [])
     }))
@@ -34,9 +39,7 @@ describe("tracing", () => {
   it.scopedLive("with tracing on, the same requests open the server, handler and SQL spans", () =>
     Effect.gen(function*() {
       const { names, tracer } = yield* RecordingTracer.make
-      const { baseUrl } = yield* startShop().pipe(
-        Effect.provide(Layer.merge(Layer.setTracerEnabled(true), Layer.setTracer(tracer)))
-      )
+      const { baseUrl } = yield* apiWith(Layer.merge(Layer.setTracerEnabled(true), Layer.setTracer(tracer)))
       names.length = 0
       yield* requests(baseUrl)
       assert.includeMembers(names, [
