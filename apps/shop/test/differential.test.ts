@@ -8,7 +8,7 @@
  * `HOSTILE_RUNS_SCALE` and `HOSTILE_SEED` tune and replay the properties, as in hostile.test.ts.
  */
 import { assert, layer } from "@effect/vitest"
-import { Lifecycle } from "@shop/lifecycle"
+import { GracefulHttp, Lifecycle } from "@shop/lifecycle"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as fc from "effect/FastCheck"
@@ -31,7 +31,7 @@ import {
 import { nodeRefusedRequests, notAnIdempotencyKey, routeTarget } from "./hostile/cases.js"
 import { forAll } from "./hostile/checks.js"
 import { raw, type RawResponse, request } from "./hostile/raw.js"
-import { startShop } from "./support.js"
+import { api } from "./layers.js"
 
 interface Running {
   readonly port: number
@@ -43,10 +43,11 @@ class Pair extends Context.Tag("test/differential/Pair")<Pair, {
   readonly fast: Running
 }>() {}
 
+/** The API on one server, on a database of its own (the two shops create the same rows). */
 const running = (settings: Record<string, string>) =>
-  Effect.map(startShop(settings), (shop): Running => ({
-    port: shop.port,
-    lifecycle: Context.get(shop.context, Lifecycle.Lifecycle)
+  Effect.map(Layer.build(api(settings)), (context): Running => ({
+    port: Context.get(context, GracefulHttp.GracefulHttp).port,
+    lifecycle: Context.get(context, Lifecycle.Lifecycle)
   }))
 
 const pairLayer = Layer.scoped(

@@ -4,6 +4,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert } from "@effect/vitest"
+import { GracefulHttp } from "@shop/lifecycle"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -11,7 +12,7 @@ import * as Exit from "effect/Exit"
 import * as fc from "effect/FastCheck"
 import * as Layer from "effect/Layer"
 import * as Runtime from "effect/Runtime"
-import { startShop } from "../support.js"
+import { api } from "../layers.js"
 import { raw, type RawResponse, request } from "./raw.js"
 
 export class Shop extends Context.Tag("test/hostile/Shop")<Shop, {
@@ -20,16 +21,15 @@ export class Shop extends Context.Tag("test/hostile/Shop")<Shop, {
   readonly sql: SqlClient.SqlClient
 }>() {}
 
-/** One shop for a whole describe block (`layer(shopLayer())`), on its own fresh database. */
+/** One API for a whole describe block (`layer(shopLayer())`), on its own fresh database. */
 export const shopLayer = (settings: Record<string, string> = {}) =>
-  Layer.scoped(
+  Layer.effect(
     Shop,
-    Effect.map(startShop(settings), (shop) => ({
-      port: shop.port,
-      baseUrl: shop.baseUrl,
-      sql: Context.get(shop.context, SqlClient.SqlClient)
-    }))
-  )
+    Effect.gen(function*() {
+      const { port } = yield* GracefulHttp.GracefulHttp
+      return { port, baseUrl: `http://127.0.0.1:${port}`, sql: yield* SqlClient.SqlClient }
+    })
+  ).pipe(Layer.provide(api(settings)))
 
 /**
  * Cases per property: `numRuns` times `HOSTILE_RUNS_SCALE` (default 1; 10 for a long soak).
