@@ -14,14 +14,13 @@ import * as Spawn from "./Spawn.js"
 export interface Exited {
   readonly code: number | null
   readonly signal: NodeJS.Signals | null
-  /** `Date.now()` when Node saw the exit. */
-  readonly at: number
 }
 
 export interface Terminated extends Exited {
   readonly took: Duration.Duration
-  /** `Date.now()` when SIGTERM was sent. */
+  /** `Date.now()` when SIGTERM was sent, and when the exit was seen. */
   readonly signalledAt: number
+  readonly exitedAt: number
 }
 
 export interface Options extends Spawn.SpawnOptions, Output.Sinks {
@@ -42,6 +41,8 @@ export interface Child {
   readonly raw: ReadonlyArray<string>
   /** Set once the process exited. */
   readonly exited: () => Exited | undefined
+  /** `Date.now()` when Node saw the exit. */
+  readonly exitedAt: () => number | undefined
   /** Resolves once the process exited and its output was read to the end. */
   readonly exit: Promise<Exited>
   /** The first signal sent by `kill` or `terminate`, and when; set before it goes out. */
@@ -79,13 +80,15 @@ export const start = Effect.fn("ProcessHarness.start")(function*(
   const spawnedAt = Date.now()
   const pid = child.pid!
   let exited: Exited | undefined
+  let exitedAt: number | undefined
   let signalled: { signal: NodeJS.Signals; at: number } | undefined
   const header = () => `${name} (pid ${pid})${exited ? ` exited ${JSON.stringify(exited)}` : ""}`
   const output = Output.read(child.stdout, child.stderr, { ...options, echo: options.echo }, header)
 
   const exit = new Promise<Exited>((resolve) => {
     child.once("exit", (code, signal) => {
-      exited = { code, signal, at: Date.now() }
+      exitedAt = Date.now()
+      exited = { code, signal }
       if (output.ended()) return resolve(exited)
       const timer = setTimeout(() => {
         child.stdout.destroy()
@@ -117,13 +120,20 @@ export const start = Effect.fn("ProcessHarness.start")(function*(
     Effect.gen(function*() {
       const signalledAt = Date.now()
       yield* kill("SIGTERM")
-      const { at, code, signal } = yield* Effect.promise(() => exit).pipe(
+      const { code, signal } = yield* Effect.promise(() => exit).pipe(
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () => new HarnessError({ message: `${name} did not exit within ${Duration.format(timeout)}` })
         })
       )
-      const terminated: Terminated = { code, signal, at, signalledAt, took: Duration.millis(at - signalledAt) }
+      const at = exitedAt!
+      const terminated: Terminated = {
+        code,
+        signal,
+        signalledAt,
+        exitedAt: at,
+        took: Duration.millis(at - signalledAt)
+      }
       return terminated
     })
 
@@ -134,6 +144,7 @@ export const start = Effect.fn("ProcessHarness.start")(function*(
     lines: output.lines,
     raw: output.raw,
     exited: () => exited,
+    exitedAt: () => exitedAt,
     exit,
     signalled: () => signalled,
     kill,

@@ -47,7 +47,7 @@ describe("Child", () => {
       const terminated = yield* child.terminate("10 seconds")
       assert.strictEqual(terminated.code, 7)
       assert.strictEqual(terminated.signal, null)
-      assert.isAtLeast(terminated.at, terminated.signalledAt)
+      assert.isAtLeast(terminated.exitedAt, terminated.signalledAt)
       assert.deepStrictEqual(child.signalled()?.signal, "SIGTERM")
       assert.isTrue(child.lines.some((line) => line.message === "stopping"))
       assert.isTrue(Option.isNone(yield* child.rss))
