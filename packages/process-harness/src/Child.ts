@@ -23,7 +23,9 @@ export interface Terminated extends Exited {
   readonly exitedAt: number
 }
 
-export interface Options extends Spawn.SpawnOptions, Output.Sinks {
+export interface Options extends Spawn.SpawnOptions, Omit<Output.Sinks, "logFile"> {
+  /** Write every line to this file (stderr lines prefixed `[stderr] `); a function gets the pid. */
+  readonly logFile?: string | ((pid: number) => string) | undefined
   /** Used in messages (and as the echo prefix); default the script's path. */
   readonly name?: string | undefined
   /** Which lines a string or RegExp `LogMatch` sees (default all); see `LogLine.matches`. */
@@ -83,7 +85,8 @@ export const start = Effect.fn("ProcessHarness.start")(function*(
   let exitedAt: number | undefined
   let signalled: { signal: NodeJS.Signals; at: number } | undefined
   const header = () => `${name} (pid ${pid})${exited ? ` exited ${JSON.stringify(exited)}` : ""}`
-  const output = Output.read(child.stdout, child.stderr, { ...options, echo: options.echo }, header)
+  const logFile = typeof options.logFile === "function" ? options.logFile(pid) : options.logFile
+  const output = Output.read(child.stdout, child.stderr, { ...options, logFile }, header)
 
   const exit = new Promise<Exited>((resolve) => {
     child.once("exit", (code, signal) => {

@@ -30,14 +30,15 @@ import * as Scope from "effect/Scope"
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as Http from "node:http"
-import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import { BenchError } from "../BenchError.js"
 import * as ShopMetrics from "../ShopMetrics.js"
+import { freePort } from "../ShopProcess.js"
 import * as TimedLoad from "./DbFaultsLoad.js"
 import { carrierSimSettings, shopSettings } from "./Drill.js"
 import * as Invariants from "./Invariants.js"
-import { DrillError, type Replica, startCarrierSim, startShop } from "./Processes.js"
+import { type Replica, startCarrierSim, startShop } from "./Processes.js"
 
 const dbName = "dbfaults"
 const faultEnv: Record<string, string> = {
@@ -48,16 +49,6 @@ const faultEnv: Record<string, string> = {
 
 const progress = (text: string) => Effect.sync(() => process.stderr.write(`drill: ${text}\n`))
 const now = () => Date.now()
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = Net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
 
 /** GET on the shop; status (or 0 for no answer within `timeoutMs`) and duration. */
 const get = (port: number, path: string, timeoutMs = 5000) =>
@@ -170,7 +161,7 @@ const run = (clients: number, command: string) =>
     )
     yield* progress(`dbfaults: ${clients} client loops; logs in ${logDir}, PostgreSQL data in ${pgDir}`)
 
-    const port = yield* Effect.promise(freePort)
+    const port = yield* freePort
 
     // the current server's scope; closed (server stopped) at the end if it is still open
     let pgScope: Scope.CloseableScope | undefined
@@ -179,7 +170,7 @@ const run = (clients: number, command: string) =>
       const scope = yield* Scope.make()
       const started = yield* EmbeddedPostgres.make({ dataDir: pgDir, port, stopTimeout: "10 seconds" }).pipe(
         Scope.extend(scope),
-        Effect.mapError((e) => new DrillError({ message: `embedded PostgreSQL: ${e.message}`, cause: e })),
+        Effect.mapError((e) => new BenchError({ message: `embedded PostgreSQL: ${e.message}`, cause: e })),
         Effect.onError(() => Scope.close(scope, Exit.void))
       )
       pgScope = scope
@@ -195,7 +186,7 @@ const run = (clients: number, command: string) =>
       yield* admin`CREATE DATABASE ${admin(dbName)}`
       const [{ version }] = yield* admin<{ version: string }>`SELECT current_setting('server_version') AS version`
       return version
-    })).pipe(Effect.mapError((cause) => new DrillError({ message: `database setup: ${cause.message}`, cause })))
+    })).pipe(Effect.mapError((cause) => new BenchError({ message: `database setup: ${cause.message}`, cause })))
     const dbUrl = withDb(adminUrl, dbName)
     yield* progress(`PostgreSQL ${pgVersion} (pid ${first.pid}) on 127.0.0.1:${port} in ${now() - t0} ms`)
 
@@ -266,7 +257,7 @@ const run = (clients: number, command: string) =>
 
     // ---- B: kill one backend, a few times --------------------------------------------------------
     const admin = yield* connect(dbUrl, 1).pipe(
-      Effect.mapError((cause) => new DrillError({ message: `admin connection: ${cause.message}`, cause }))
+      Effect.mapError((cause) => new BenchError({ message: `admin connection: ${cause.message}`, cause }))
     )
     phase = "B: backend killed"
     const kills: FaultB["kills"] = []
@@ -335,11 +326,11 @@ const run = (clients: number, command: string) =>
     yield* Effect.promise(() => load.stop())
     const aliveBeforeStop = shop.exited() === undefined
     const sql = yield* connect(dbUrl, 3).pipe(
-      Effect.mapError((cause) => new DrillError({ message: `checker connection: ${cause.message}`, cause }))
+      Effect.mapError((cause) => new BenchError({ message: `checker connection: ${cause.message}`, cause }))
     )
     const quietStart = now()
     const readState = Invariants.quietState(sql).pipe(
-      Effect.mapError((cause) => new DrillError({ message: `quiet wait: ${cause.message}`, cause }))
+      Effect.mapError((cause) => new BenchError({ message: `quiet wait: ${cause.message}`, cause }))
     )
     let state = yield* readState
     while ((state.busy > 0 || state.leased > 0 || state.unsent > 0) && now() - quietStart < 60_000) {
@@ -352,10 +343,10 @@ const run = (clients: number, command: string) =>
       state
     }
     yield* progress(`quiet: ${quiet.reached} after ${quiet.afterMs} ms`)
-    shop.kill("SIGTERM")
+    yield* shop.kill("SIGTERM")
     const exited = yield* Effect.promise(() => shop.exit).pipe(Effect.timeout("15 seconds"), Effect.option)
     if (exited._tag === "None") {
-      shop.kill("SIGKILL")
+      yield* shop.kill("SIGKILL")
       yield* Effect.promise(() => shop.exit)
     }
     const ex = shop.exited()!
@@ -366,12 +357,12 @@ const run = (clients: number, command: string) =>
       signal: "SIGTERM",
       code: ex.code,
       exitSignal: ex.signal,
-      tookMs: exited._tag === "Some" ? ex.at - shop.signalled()!.at : undefined,
+      tookMs: exited._tag === "Some" ? shop.exitedAt()! - shop.signalled()!.at : undefined,
       shopSays: shop.lines.find((l) => /^shutdown complete in/.test(l.message))?.message
     }
     const simStats = yield* Effect.tryPromise({
       try: async () => (await (await fetch(`${sim.url}/v1/stats`)).json()) as Invariants.SimStats,
-      catch: (cause) => new DrillError({ message: `carrier-sim /v1/stats failed: ${String(cause)}`, cause })
+      catch: (cause) => new BenchError({ message: `carrier-sim /v1/stats failed: ${String(cause)}`, cause })
     })
     const { facts, invariants } = yield* Invariants.check({
       sql,
@@ -381,7 +372,7 @@ const run = (clients: number, command: string) =>
       replicas: [shop],
       shutdowns: [shutdown],
       quiet
-    }).pipe(Effect.mapError((cause) => new DrillError({ message: `invariant checker: ${cause.message}`, cause })))
+    }).pipe(Effect.mapError((cause) => new BenchError({ message: `invariant checker: ${cause.message}`, cause })))
 
     // ---- the drill's own invariants ----------------------------------------------------------------
     const exchanges = load.exchanges

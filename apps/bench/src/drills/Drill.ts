@@ -11,11 +11,12 @@ import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import { BenchError } from "../BenchError.js"
 import type { DrillArgs } from "./Args.js"
 import * as DrillDatabase from "./DrillDatabase.js"
 import * as Invariants from "./Invariants.js"
 import * as Load from "./Load.js"
-import { DrillError, type Replica, startCarrierSim, startShop } from "./Processes.js"
+import { type Replica, startCarrierSim, startShop } from "./Processes.js"
 import * as Report from "./Report.js"
 
 export const shutdownTimeoutMs = 10_000
@@ -54,7 +55,7 @@ export const run = (
   args: DrillArgs,
   adminUrl: string,
   command: string
-): Effect.Effect<{ readonly ok: boolean; readonly report: string }, DrillError, Scope.Scope> =>
+): Effect.Effect<{ readonly ok: boolean; readonly report: string }, BenchError, Scope.Scope> =>
   Effect.gen(function*() {
     const startedAt = new Date()
     let keepLogs = true // until the report says everything held
@@ -98,12 +99,12 @@ export const run = (
     /** Signals one replica and waits for its exit (SIGKILL after the bound); records it. */
     const stop = (replica: Replica, signal: NodeJS.Signals, round: number | "final") =>
       Effect.gen(function*() {
-        replica.kill(signal)
+        yield* replica.kill(signal)
         const sentAt = replica.signalled()!.at
         const bound = signal === "SIGTERM" ? shutdownTimeoutMs + 5_000 : 5_000
         const exit = yield* Effect.promise(() => replica.exit).pipe(Effect.timeout(bound), Effect.option)
         if (Option.isNone(exit)) {
-          replica.kill("SIGKILL")
+          yield* replica.kill("SIGKILL")
           yield* Effect.promise(() => replica.exit)
         }
         const exited = replica.exited()!
@@ -117,7 +118,7 @@ export const run = (
           signal,
           code: exited.code,
           exitSignal: exited.signal,
-          tookMs: Option.isSome(exit) ? exited.at - sentAt : undefined,
+          tookMs: Option.isSome(exit) ? replica.exitedAt()! - sentAt : undefined,
           shopSays
         }
         shutdowns.push(shutdown)
@@ -177,7 +178,7 @@ export const run = (
 
     const quietStart = Date.now()
     const readState = Invariants.quietState(db.sql).pipe(
-      Effect.mapError((cause) => new DrillError({ message: `quiet wait: ${cause.message}`, cause }))
+      Effect.mapError((cause) => new BenchError({ message: `quiet wait: ${cause.message}`, cause }))
     )
     let state = yield* readState
     while ((state.busy > 0 || state.leased > 0 || state.unsent > 0) && Date.now() - quietStart < quietBoundMs) {
@@ -203,7 +204,7 @@ export const run = (
         if (response.status !== 200) throw new Error(`status ${response.status}`)
         return (await response.json()) as Invariants.SimStats
       },
-      catch: (cause) => new DrillError({ message: `carrier-sim /v1/stats failed: ${String(cause)}`, cause })
+      catch: (cause) => new BenchError({ message: `carrier-sim /v1/stats failed: ${String(cause)}`, cause })
     })
     const { facts, invariants } = yield* Invariants.check({
       sql: db.sql,
@@ -214,7 +215,7 @@ export const run = (
       shutdowns,
       quiet
     }).pipe(
-      Effect.mapError((cause) => new DrillError({ message: `invariant checker failed: ${cause.message}`, cause }))
+      Effect.mapError((cause) => new BenchError({ message: `invariant checker failed: ${cause.message}`, cause }))
     )
     const ok = invariants.every((invariant) => invariant.ok)
     keepLogs = !ok

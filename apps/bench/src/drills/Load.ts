@@ -90,9 +90,9 @@ const expectedStatuses: Record<Op, ReadonlyArray<number>> = {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 export const describeState = (replica: Replica, at: number) => {
-  const exited = replica.exited()
+  const exitedAt = replica.exitedAt()
   const signalled = replica.signalled()
-  if (exited && exited.at <= at) return `exited ${at - exited.at} ms before`
+  if (exitedAt !== undefined && exitedAt <= at) return `exited ${at - exitedAt} ms before`
   if (signalled && signalled.at <= at) return `${signalled.signal} sent ${at - signalled.at} ms before`
   return "running, not signalled"
 }
