@@ -16,10 +16,8 @@
  * Then quiet, the drills' invariant checker, a report; exit 1 on a broken invariant, any 5xx but a
  * 503 with a JSON body, any request slower than `hangBoundMs`, or the shop exiting.
  */
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { EmbeddedPostgres } from "@shop/database"
-import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -143,7 +141,7 @@ const pollReadyz = (port: number, want: number, boundMs: number, probes: Array<P
 const pct = (sorted: ReadonlyArray<number>, p: number) =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
 
-const run = (clients: number, command: string) =>
+export const run = (clients: number, command: string) =>
   Effect.gen(function*() {
     const startedAt = new Date()
     let keepLogs = true
@@ -540,42 +538,4 @@ const run = (clients: number, command: string) =>
         }; final SIGTERM → exit ${shutdown.code} after ${shutdown.tookMs} ms`
     )
     return { ok, report: out.join("\n") }
-  })
-
-/** Runs the drill; resolves with the exit code (0 ok, 1 broken, 2 could not run, 130 interrupted). */
-export const main = (argv: ReadonlyArray<string>): Promise<number> =>
-  new Promise((resolve) => {
-    let clients = 4
-    for (let i = 0; i < argv.length; i++) {
-      const [flag, inline] = argv[i].split("=", 2)
-      if (flag === "--clients" && /^\d+$/.test(inline ?? argv[i + 1] ?? "")) {
-        clients = Math.min(32, Math.max(1, Number(inline ?? argv[++i])))
-      } else {
-        console.error(`drill dbfaults: unknown argument ${argv[i]} (only --clients N)`)
-        return resolve(2)
-      }
-    }
-    const command = ["node apps/bench/dist/drills/main.js dbfaults", ...argv].join(" ")
-    let code = 0
-    const program = Effect.scoped(run(clients, command)).pipe(
-      Effect.onExit((exit) =>
-        Effect.sync(() => {
-          if (Exit.isSuccess(exit)) {
-            console.log(exit.value.report)
-            code = exit.value.ok ? 0 : 1
-          } else if (Cause.isInterruptedOnly(exit.cause)) {
-            console.error("drill: interrupted")
-            code = 130
-          } else {
-            const failure = Cause.failureOption(exit.cause)
-            console.error(
-              `drill: could not run: ${failure._tag === "Some" ? failure.value.message : Cause.pretty(exit.cause)}`
-            )
-            code = 2
-          }
-        })
-      ),
-      Effect.ignore
-    )
-    NodeRuntime.runMain(program, { disableErrorReporting: true, teardown: () => resolve(code) })
   })

@@ -1,7 +1,7 @@
 /**
  * The drill's markdown report: setup, rounds, requests by outcome, invariants ✓/✗, shutdown times.
  */
-import type { DrillArgs } from "./Args.js"
+import type { DrillArgs } from "./DrillOptions.js"
 import type { Facts, Invariant, Shutdown } from "./Invariants.js"
 import { ops, type Records, type Verdict } from "./Load.js"
 
