@@ -26,7 +26,8 @@ import * as PerfHooks from "node:perf_hooks"
 import { BenchError } from "./BenchError.js"
 import * as CarrierSimProcess from "./CarrierSimProcess.js"
 import * as CpuUsage from "./CpuUsage.js"
-import { int, ms, type Row } from "./Report.js"
+import { mean } from "./Figures.js"
+import { int, ms, percent as pct, type Row } from "./Report.js"
 import * as ShopMetrics from "./ShopMetrics.js"
 import * as ShopProcess from "./ShopProcess.js"
 
@@ -104,10 +105,6 @@ export const parseLogLine = (line: string): Option.Option<LogLine> => {
   }
 }
 
-const mean = (values: ReadonlyArray<number>) =>
-  values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length
-
-const pct = (ratio: number) => `${(100 * ratio).toFixed(0)}%`
 const oneDecimal = (n: number) => n.toFixed(1)
 
 /** M packed orders, one line each, in one transaction (with `ANALYZE`, as the fulfillment runs); their id range. */

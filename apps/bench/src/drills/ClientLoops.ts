@@ -4,6 +4,7 @@
  * body). Each drill passes its own `send`, which picks the replica and classifies the exchange into
  * the shared `Records`; the loops decide only what to send next and what to retry.
  */
+import { sleep } from "../Figures.js"
 import type * as Client from "./Client.js"
 import type { Op, Records } from "./Load.js"
 
@@ -28,7 +29,6 @@ export interface Options {
   readonly stopped: () => boolean
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 export const randomInt = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1))
 export const pickOne = <A>(items: ReadonlyArray<A>): A | undefined =>
   items.length === 0 ? undefined : items[Math.floor(Math.random() * items.length)]

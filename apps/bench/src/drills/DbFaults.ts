@@ -18,6 +18,7 @@
  */
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { EmbeddedPostgres } from "@shop/database"
+import { tempDir } from "@shop/process-harness/TempDir"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -31,10 +32,11 @@ import * as Http from "node:http"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { BenchError } from "../BenchError.js"
+import { percentile as pct } from "../Figures.js"
 import * as ShopMetrics from "../ShopMetrics.js"
 import { freePort } from "../ShopProcess.js"
 import * as TimedLoad from "./DbFaultsLoad.js"
-import { carrierSimSettings, shopSettings } from "./Drill.js"
+import { carrierSimSettings, progress, shopSettings } from "./Drill.js"
 import * as Invariants from "./Invariants.js"
 import { type Replica, startCarrierSim, startShop } from "./Processes.js"
 
@@ -45,7 +47,6 @@ const faultEnv: Record<string, string> = {
   FULFILLMENT_STATEMENT_TIMEOUT: "1 second"
 }
 
-const progress = (text: string) => Effect.sync(() => process.stderr.write(`drill: ${text}\n`))
 const now = () => Date.now()
 
 /** GET on the shop; status (or 0 for no answer within `timeoutMs`) and duration. */
@@ -138,25 +139,16 @@ const pollReadyz = (port: number, want: number, boundMs: number, probes: Array<P
     return undefined
   })
 
-const pct = (sorted: ReadonlyArray<number>, p: number) =>
-  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
-
 export const run = (clients: number, command: string) =>
   Effect.gen(function*() {
     const startedAt = new Date()
     let keepLogs = true
-    const dir = yield* Effect.acquireRelease(
-      Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "shop-drill-dbfaults-"))),
-      (dir) => Effect.sync(() => keepLogs ? undefined : Fs.rmSync(dir, { recursive: true, force: true }))
-    )
+    const dir = yield* tempDir("shop-drill-dbfaults-", () => keepLogs)
     const logDir = Path.join(dir, "logs")
     const mailDir = Path.join(dir, "mail")
     Fs.mkdirSync(logDir)
     // as root PostgreSQL runs as the `postgres` OS user: its data dir is its own temp dir (like globalSetup)
-    const pgDir = yield* Effect.acquireRelease(
-      Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "shop-drill-dbfaults-pg-"))),
-      (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
-    )
+    const pgDir = yield* tempDir("shop-drill-dbfaults-pg-")
     yield* progress(`dbfaults: ${clients} client loops; logs in ${logDir}, PostgreSQL data in ${pgDir}`)
 
     const port = yield* freePort

@@ -8,6 +8,7 @@
  * `answered`, any other 5xx as `5xx`, a status the operation never returns as `unexpected status`.
  */
 import type * as Http from "node:http"
+import { sleep } from "../Figures.js"
 import * as Client from "./Client.js"
 import * as ClientLoops from "./ClientLoops.js"
 import { type Op, Records, type Verdict } from "./Load.js"
@@ -35,8 +36,6 @@ const expected: Record<Op, ReadonlyArray<number>> = {
   pay: [200, 409],
   cancel: [200, 409]
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 export interface TimedLoad {
   readonly records: Records

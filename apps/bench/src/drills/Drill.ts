@@ -4,6 +4,7 @@
  * the replica restarted at the start of the next round. After the rounds: one replica is left
  * running until the shop is quiet, it is stopped with SIGTERM, and the invariant checker runs.
  */
+import { tempDir } from "@shop/process-harness/TempDir"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
@@ -41,15 +42,8 @@ export const carrierSimSettings: Record<string, string> = {
 
 const quietBoundMs = 60_000
 
-const progress = (text: string) => Effect.sync(() => process.stderr.write(`drill: ${text}\n`))
+export const progress = (text: string) => Effect.sync(() => process.stderr.write(`drill: ${text}\n`))
 const randomInt = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1))
-
-/** A temporary directory; removed with the scope unless `keep()` says otherwise by then. */
-const workDir = (keep: () => boolean) =>
-  Effect.acquireRelease(
-    Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "shop-drill-"))),
-    (dir) => Effect.sync(() => keep() ? undefined : Fs.rmSync(dir, { recursive: true, force: true }))
-  )
 
 export const run = (
   args: DrillArgs,
@@ -59,7 +53,7 @@ export const run = (
   Effect.gen(function*() {
     const startedAt = new Date()
     let keepLogs = true // until the report says everything held
-    const dir = yield* workDir(() => keepLogs)
+    const dir = yield* tempDir("shop-drill-", () => keepLogs)
     const logDir = Path.join(dir, "logs")
     const mailDir = Path.join(dir, "mail")
     Fs.mkdirSync(logDir)

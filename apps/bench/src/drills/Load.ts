@@ -8,6 +8,7 @@
  * same key and body, a sign-up with the same body (a 409 then means the first attempt had committed).
  */
 import type * as Http from "node:http"
+import { sleep } from "../Figures.js"
 import * as Client from "./Client.js"
 import * as ClientLoops from "./ClientLoops.js"
 import type { Replica } from "./Processes.js"
@@ -86,8 +87,6 @@ const expectedStatuses: Record<Op, ReadonlyArray<number>> = {
   pay: [200, 409],
   cancel: [200, 409]
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 export const describeState = (replica: Replica, at: number) => {
   const exitedAt = replica.exitedAt()

@@ -1,6 +1,8 @@
 /**
  * The drill's markdown report: setup, rounds, requests by outcome, invariants ✓/✗, shutdown times.
  */
+import { spread } from "../Figures.js"
+import { millis as ms } from "../Report.js"
 import type { DrillArgs } from "./DrillOptions.js"
 import type { Facts, Invariant, Shutdown } from "./Invariants.js"
 import { ops, type Records, type Verdict } from "./Load.js"
@@ -22,20 +24,6 @@ export interface ReportInput {
   readonly shutdownTimeoutMs: number
   readonly logDir: string | undefined
 }
-
-const median = (sorted: ReadonlyArray<number>) =>
-  sorted.length === 0
-    ? NaN
-    : sorted.length % 2 === 1
-    ? sorted[(sorted.length - 1) / 2]
-    : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2
-
-export const spread = (values: ReadonlyArray<number>) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return { n: sorted.length, min: sorted[0], median: median(sorted), max: sorted[sorted.length - 1] }
-}
-
-const ms = (n: number | undefined) => n === undefined || Number.isNaN(n) ? "–" : `${Math.round(n)} ms`
 
 const verdictColumns: ReadonlyArray<Verdict> = [
   "answered",
