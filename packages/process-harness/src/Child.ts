@@ -6,7 +6,7 @@ import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { HarnessError } from "./HarnessError.js"
-import * as LogLine from "./LogLine.js"
+import type * as LogLine from "./LogLine.js"
 import * as Output from "./Output.js"
 import * as Rss from "./Rss.js"
 import * as Spawn from "./Spawn.js"
@@ -74,24 +74,17 @@ export interface Child {
 /** After the exit, how long the output may stay open (a grandchild holding the pipes) before it is cut. */
 const outputGrace = 1_000
 
-export const start = Effect.fn("ProcessHarness.start")(function*(
-  options: Options
-): Effect.fn.Return<Child, HarnessError, Scope.Scope> {
-  const name = options.name ?? options.script
-  const child = yield* Spawn.spawn(options)
-  const spawnedAt = Date.now()
-  const pid = child.pid!
-  let exited: Exited | undefined
-  let exitedAt: number | undefined
-  let signalled: { signal: NodeJS.Signals; at: number } | undefined
-  const header = () => `${name} (pid ${pid})${exited ? ` exited ${JSON.stringify(exited)}` : ""}`
-  const logFile = typeof options.logFile === "function" ? options.logFile(pid) : options.logFile
-  const output = Output.read(child.stdout, child.stderr, { ...options, logFile }, header)
-
+/**
+ * The exit as Node reports it (at once) and a promise that resolves once the output was read to the
+ * end too (cut after {@link outputGrace} if a grandchild still holds the pipes).
+ */
+const watchExit = (child: Spawn.Spawned, output: Output.Output) => {
+  const state: { exited?: Exited; exitedAt?: number } = {}
   const exit = new Promise<Exited>((resolve) => {
     child.once("exit", (code, signal) => {
-      exitedAt = Date.now()
-      exited = { code, signal }
+      state.exitedAt = Date.now()
+      const exited: Exited = { code, signal }
+      state.exited = exited
       if (output.ended()) return resolve(exited)
       const timer = setTimeout(() => {
         child.stdout.destroy()
@@ -99,15 +92,30 @@ export const start = Effect.fn("ProcessHarness.start")(function*(
       }, outputGrace)
       child.once("close", () => {
         clearTimeout(timer)
-        resolve(exited!)
+        resolve(exited)
       })
     })
   })
+  return { exit, state: state as { readonly exited?: Exited; readonly exitedAt?: number } }
+}
 
+export const start = Effect.fn("ProcessHarness.start")(function*(
+  options: Options
+): Effect.fn.Return<Child, HarnessError, Scope.Scope> {
+  const name = options.name ?? options.script
+  const child = yield* Spawn.spawn(options)
+  const spawnedAt = Date.now()
+  const pid = child.pid!
+  let signalled: { signal: NodeJS.Signals; at: number } | undefined
+  const header = () => `${name} (pid ${pid})${state.exited ? ` exited ${JSON.stringify(state.exited)}` : ""}`
+  const logFile = typeof options.logFile === "function" ? options.logFile(pid) : options.logFile
+  const output = Output.read(child.stdout, child.stderr, { ...options, logFile }, header)
+
+  const { exit, state } = watchExit(child, output)
   const kill = (signal: NodeJS.Signals) =>
     Effect.sync(() => {
       if (signalled === undefined) signalled = { signal, at: Date.now() }
-      if (exited === undefined) child.kill(signal)
+      if (state.exited === undefined) child.kill(signal)
     })
 
   const awaitExit = (bound: Duration.DurationInput = "10 seconds") =>
@@ -129,7 +137,7 @@ export const start = Effect.fn("ProcessHarness.start")(function*(
           onTimeout: () => new HarnessError({ message: `${name} did not exit within ${Duration.format(timeout)}` })
         })
       )
-      const at = exitedAt!
+      const at = state.exitedAt!
       const terminated: Terminated = {
         code,
         signal,
@@ -146,32 +154,16 @@ export const start = Effect.fn("ProcessHarness.start")(function*(
     spawnedAt,
     lines: output.lines,
     raw: output.raw,
-    exited: () => exited,
-    exitedAt: () => exitedAt,
+    exited: () => state.exited,
+    exitedAt: () => state.exitedAt,
     exit,
     signalled: () => signalled,
     kill,
-    waitForLog: (match, bound = "10 seconds") =>
-      output.waitFor(
-        () => output.lines.find((line) => LogLine.matches(match, line, options.own)),
-        `no log line ${match}`,
-        bound
-      ),
-    waitForOutput: (pattern, bound = "10 seconds") =>
-      output.waitFor(
-        () => {
-          for (const line of output.raw) {
-            const found = pattern.exec(line)
-            if (found) return found
-          }
-          return undefined
-        },
-        `no output ${pattern}`,
-        bound
-      ),
+    waitForLog: (match, bound = "10 seconds") => output.waitForLog(match, options.own, bound),
+    waitForOutput: (pattern, bound = "10 seconds") => output.waitForOutput(pattern, bound),
     awaitExit,
     terminate,
-    rss: Effect.suspend(() => exited ? Effect.succeedNone : Rss.of(pid)),
+    rss: Effect.suspend(() => state.exited ? Effect.succeedNone : Rss.of(pid)),
     describe: () => output.describe()
   }
   return handle

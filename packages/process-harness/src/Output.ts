@@ -35,8 +35,17 @@ export interface Output {
     what: string,
     bound: Duration.DurationInput
   ) => Effect.Effect<A, HarnessError>
-  /** Re-checks the waiters (e.g. when the process exited). */
-  readonly notify: () => void
+  /** The first line (now or later) that matches; a string or RegExp sees the lines `own` accepts. */
+  readonly waitForLog: (
+    match: LogLine.LogMatch,
+    own: ((line: LogLine.LogLine) => boolean) | undefined,
+    bound: Duration.DurationInput
+  ) => Effect.Effect<LogLine.LogLine, HarnessError>
+  /** The first raw line `pattern` matches (now or later), as its match. */
+  readonly waitForOutput: (
+    pattern: RegExp,
+    bound: Duration.DurationInput
+  ) => Effect.Effect<RegExpExecArray, HarnessError>
   /** The recent output, for error messages. */
   readonly describe: (last?: number) => string
 }
@@ -92,5 +101,21 @@ export const read = (stdout: Readable, stderr: Readable, sinks: Sinks, header: (
       })
     )
 
-  return { lines, raw, ended: () => open === 0, waitFor, notify, describe }
+  const firstRaw = (pattern: RegExp) => {
+    for (const line of raw) {
+      const found = pattern.exec(line)
+      if (found) return found
+    }
+    return undefined
+  }
+  return {
+    lines,
+    raw,
+    ended: () => open === 0,
+    waitFor,
+    waitForLog: (match, own, bound) =>
+      waitFor(() => lines.find((line) => LogLine.matches(match, line, own)), `no log line ${match}`, bound),
+    waitForOutput: (pattern, bound) => waitFor(() => firstRaw(pattern), `no output ${pattern}`, bound),
+    describe
+  }
 }

@@ -30,26 +30,8 @@ export interface ReportInput {
   readonly shutdown: Invariants.Shutdown
 }
 
-export const render = (input: ReportInput): string => {
-  const {
-    all,
-    clients,
-    command,
-    exchanges,
-    facts,
-    fates,
-    faultA,
-    faultB,
-    faultC,
-    logDir,
-    ok,
-    pgVersion,
-    port,
-    shopErrors,
-    shutdown,
-    startedAt
-  } = input
-  const out: Array<string> = []
+/** The title with the verdict, and what ran where. */
+const header = ({ all, clients, command, logDir, ok, pgVersion, port, startedAt }: ReportInput, out: Array<string>) => {
   const failed = all.filter((i) => !i.ok)
   out.push(
     `# Drill \`dbfaults\`: ${failed.length === 0 ? "all invariants held ✓" : `${failed.length} invariant(s) broke ✗`}`
@@ -65,6 +47,10 @@ export const render = (input: ReportInput): string => {
   )
   out.push(`- ${clients} client loops; shop log in ${ok ? "(removed)" : logDir}`)
   out.push("")
+}
+
+/** What each fault measured. */
+const faultsSection = ({ faultA, faultB, faultC }: ReportInput, out: Array<string>) => {
   out.push("## Faults")
   out.push("")
   out.push("| fault | measured |")
@@ -87,6 +73,10 @@ export const render = (input: ReportInput): string => {
       `${faultC.paidAtLock} orders paid at release, first one advanced ${faultC.advanceAfterMs ?? "NEVER"} ms after |`
   )
   out.push("")
+}
+
+/** Requests by phase and outcome, with p50 / p99 / max; what became of each 500. */
+const requestsSection = ({ exchanges, fates }: ReportInput, out: Array<string>) => {
   out.push("## Requests by phase")
   out.push("")
   const phases = [...new Set(exchanges.map((e) => e.phase))]
@@ -113,6 +103,11 @@ export const render = (input: ReportInput): string => {
   const b503 = exchanges.find((e) => e.outcome === "503")
   if (b503) out.push("", `A 503 body: \`${b503.detail}\``)
   out.push("")
+}
+
+/** Every invariant ✓/✗ with the evidence of the broken ones, and the facts. */
+const invariantsSection = ({ all, facts, shopErrors, shutdown }: ReportInput, out: Array<string>) => {
+  const failed = all.filter((i) => !i.ok)
   out.push("## Invariants")
   out.push("")
   out.push("| | invariant | result |")
@@ -138,5 +133,10 @@ export const render = (input: ReportInput): string => {
           : ""
       }; final SIGTERM → exit ${shutdown.code} after ${shutdown.tookMs} ms`
   )
+}
+
+export const render = (input: ReportInput): string => {
+  const out: Array<string> = []
+  for (const section of [header, faultsSection, requestsSection, invariantsSection]) section(input, out)
   return out.join("\n")
 }
