@@ -33,6 +33,16 @@ export const randomInt = (min: number, max: number) => min + Math.floor(Math.ran
 export const pickOne = <A>(items: ReadonlyArray<A>): A | undefined =>
   items.length === 0 ? undefined : items[Math.floor(Math.random() * items.length)]
 
+/** An order of one to three random lines for `email`. */
+const orderBody = (email: string) => ({
+  email,
+  items: Array.from({ length: randomInt(1, 3) }, (_, i) => ({
+    sku: `SKU-${randomInt(1, 50)}-${i}`,
+    quantity: randomInt(1, 3),
+    unitPriceCents: randomInt(100, 5000)
+  }))
+})
+
 /** Starts `clients` loops; the returned promise resolves when `stopped()` turned true and they all ended. */
 export const run = (options: Options): Promise<void> => {
   const { records, retryable, send, stopped } = options
@@ -66,14 +76,7 @@ export const run = (options: Options): Promise<void> => {
   const order = async () => {
     const n = ++orderSeq
     const key = `${options.runId}-order-${n}`
-    const body = {
-      email: pickOne(emails) ?? `buyer${n}-${options.runId}@drill.example.com`,
-      items: Array.from({ length: randomInt(1, 3) }, (_, i) => ({
-        sku: `SKU-${randomInt(1, 50)}-${i}`,
-        quantity: randomInt(1, 3),
-        unitPriceCents: randomInt(100, 5000)
-      }))
-    }
+    const body = orderBody(pickOne(emails) ?? `buyer${n}-${options.runId}@drill.example.com`)
     records.orderKeysSent.add(key)
     for (let attempt = 0; attempt < options.attempts && !stopped(); attempt++) {
       if (attempt > 0) records.orderRetries++

@@ -109,6 +109,54 @@ export interface Load {
   readonly stop: () => Promise<void>
 }
 
+/** What an exchange's outcome means for the drill (a cut by SIGKILL is expected); counts statuses and break kinds. */
+const classify = (
+  records: Records,
+  op: Op,
+  outcome: Client.Outcome,
+  accept: ReadonlyArray<number>,
+  killed: number | undefined
+): { readonly verdict: Verdict; readonly detail: string } => {
+  let verdict: Verdict
+  let detail = ""
+  switch (outcome._tag) {
+    case "Response":
+      records.bump(records.statuses, `${op} ${outcome.status}`)
+      if (outcome.status >= 500) {
+        verdict = "5xx"
+        detail = `${outcome.status} ${JSON.stringify(outcome.json)}`
+      } else if (!accept.includes(outcome.status)) {
+        verdict = "unexpected status"
+        detail = `${outcome.status} ${JSON.stringify(outcome.json)}`
+      } else verdict = "answered"
+      break
+    case "Refused":
+      verdict = "refused"
+      break
+    case "Broken":
+      if (killed !== undefined && outcome.at >= killed) verdict = "cut by SIGKILL"
+      else {
+        verdict = "broken"
+        const kind = `${outcome.code} while ${outcome.stage}, ${
+          outcome.reused ? "reused keep-alive" : "new"
+        } connection`
+        records.bump(records.brokenKinds, kind)
+        detail = `${kind}: ${outcome.message}`
+      }
+      break
+    case "Timeout":
+      if (killed !== undefined) verdict = "cut by SIGKILL"
+      else {
+        verdict = "timeout"
+        detail = `no answer within ${Client.requestTimeoutMs} ms (${outcome.stage}, ${
+          outcome.reused ? "reused" : "new"
+        } connection)`
+      }
+      break
+  }
+  return { verdict, detail }
+}
+
 export const start = (options: LoadOptions): Load => {
   const records = new Records()
   const agent: Http.Agent = Client.newAgent()
@@ -138,43 +186,7 @@ export const start = (options: LoadOptions): Load => {
     const outcome = await Client.request(agent, replica.port, "POST", path, body, headers)
     const endedAt = Date.now()
     const killed = replica.signalled()?.signal === "SIGKILL" ? replica.signalled()!.at : undefined
-    let verdict: Verdict
-    let detail = ""
-    switch (outcome._tag) {
-      case "Response":
-        records.bump(records.statuses, `${op} ${outcome.status}`)
-        if (outcome.status >= 500) {
-          verdict = "5xx"
-          detail = `${outcome.status} ${JSON.stringify(outcome.json)}`
-        } else if (!accept.includes(outcome.status)) {
-          verdict = "unexpected status"
-          detail = `${outcome.status} ${JSON.stringify(outcome.json)}`
-        } else verdict = "answered"
-        break
-      case "Refused":
-        verdict = "refused"
-        break
-      case "Broken":
-        if (killed !== undefined && outcome.at >= killed) verdict = "cut by SIGKILL"
-        else {
-          verdict = "broken"
-          const kind = `${outcome.code} while ${outcome.stage}, ${
-            outcome.reused ? "reused keep-alive" : "new"
-          } connection`
-          records.bump(records.brokenKinds, kind)
-          detail = `${kind}: ${outcome.message}`
-        }
-        break
-      case "Timeout":
-        if (killed !== undefined) verdict = "cut by SIGKILL"
-        else {
-          verdict = "timeout"
-          detail = `no answer within ${Client.requestTimeoutMs} ms (${outcome.stage}, ${
-            outcome.reused ? "reused" : "new"
-          } connection)`
-        }
-        break
-    }
+    const { detail, verdict } = classify(records, op, outcome, accept, killed)
     records.count(op, verdict)
     if (failingVerdicts.includes(verdict)) {
       records.fail({
