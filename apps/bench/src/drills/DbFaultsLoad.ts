@@ -11,7 +11,7 @@ import type * as Http from "node:http"
 import { sleep } from "../Figures.js"
 import * as Client from "./Client.js"
 import * as ClientLoops from "./ClientLoops.js"
-import { type Op, Records, type Verdict } from "./Load.js"
+import { type Op, Records, responseVerdict, type Verdict } from "./Load.js"
 import type { Replica } from "./Processes.js"
 
 /** A request that took longer than this is a failure ("hung"): DATABASE_CONNECT_TIMEOUT + HTTP slack. */
@@ -57,17 +57,10 @@ const classify = (
     case "Response":
       label = String(outcome.status)
       records.bump(records.statuses, `${op} ${outcome.status}`)
-      if (outcome.status === 503 && typeof outcome.json === "object" && outcome.json !== null) {
-        verdict = "answered"
-        detail = JSON.stringify(outcome.json)
-      } else if (outcome.status >= 500) {
-        verdict = "5xx"
-        detail = `${outcome.status} ${JSON.stringify(outcome.json)}`
-      } else if (!accept.includes(outcome.status)) {
-        verdict = "unexpected status"
-        detail = `${outcome.status} ${JSON.stringify(outcome.json)}`
-      } else verdict = "answered"
-      break
+      // a 503 with a JSON body is the shop saying it cannot serve now: an answer
+      return outcome.status === 503 && typeof outcome.json === "object" && outcome.json !== null
+        ? { label, verdict: "answered", detail: JSON.stringify(outcome.json) }
+        : { label, ...responseVerdict(outcome, accept) }
     case "Refused":
       label = "refused"
       verdict = "refused"

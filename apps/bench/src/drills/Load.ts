@@ -109,6 +109,17 @@ export interface Load {
   readonly stop: () => Promise<void>
 }
 
+/** A response: a 5xx, a status the operation does not expect, or answered. */
+export const responseVerdict = (
+  response: { readonly status: number; readonly json: unknown },
+  accept: ReadonlyArray<number>
+): { verdict: Verdict; detail: string } =>
+  response.status >= 500
+    ? { verdict: "5xx", detail: `${response.status} ${JSON.stringify(response.json)}` }
+    : !accept.includes(response.status)
+    ? { verdict: "unexpected status", detail: `${response.status} ${JSON.stringify(response.json)}` }
+    : { verdict: "answered", detail: "" }
+
 /** What an exchange's outcome means for the drill (a cut by SIGKILL is expected); counts statuses and break kinds. */
 const classify = (
   records: Records,
@@ -122,14 +133,7 @@ const classify = (
   switch (outcome._tag) {
     case "Response":
       records.bump(records.statuses, `${op} ${outcome.status}`)
-      if (outcome.status >= 500) {
-        verdict = "5xx"
-        detail = `${outcome.status} ${JSON.stringify(outcome.json)}`
-      } else if (!accept.includes(outcome.status)) {
-        verdict = "unexpected status"
-        detail = `${outcome.status} ${JSON.stringify(outcome.json)}`
-      } else verdict = "answered"
-      break
+      return responseVerdict(outcome, accept)
     case "Refused":
       verdict = "refused"
       break
