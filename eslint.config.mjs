@@ -23,5 +23,12 @@ export default tseslint.config(
         }
       }]
     }
+  },
+  {
+    // one concept a function: measuring apart from the report prose (apps/bench), small harness modules
+    files: ["apps/bench/src/**/*.ts", "packages/process-harness/src/**/*.ts"],
+    rules: {
+      "max-lines-per-function": ["error", { max: 80, skipBlankLines: true, skipComments: true }]
+    }
   }
 )

@@ -52,12 +52,8 @@ export const hostOf = (url: Redacted.Redacted) => {
   return `${parsed.hostname}:${parsed.port || "5432"}`
 }
 
-/** A temporary directory, removed when the scope closes. */
-export const tempDir = (prefix: string): Effect.Effect<string, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), prefix))),
-    (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
-  )
+/** A temporary directory, deleted with the scope. */
+export { tempDir } from "@shop/process-harness/TempDir"
 
 const alive = (pid: number) => {
   try {

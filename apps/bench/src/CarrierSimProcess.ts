@@ -4,17 +4,12 @@
  * 127.0.0.1. Its URL is read from its `carrier-sim: listening on …` line; its log lines go to our
  * stderr, prefixed.
  */
-import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
+import { Child } from "@shop/process-harness"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import * as ChildProcess from "node:child_process"
-import * as Fs from "node:fs"
-import * as Readline from "node:readline"
 import { fileURLToPath } from "node:url"
-import { BenchError } from "./BenchError.js"
-import { get } from "./HttpGet.js"
+import { asBenchError, BenchError } from "./BenchError.js"
+import * as HttpGet from "./HttpGet.js"
 
 /** The simulator's build output, relative to this file (`apps/bench/{src,dist}` → `apps/carrier-sim/dist`). */
 export const mainJs = fileURLToPath(new URL("../../carrier-sim/dist/main.js", import.meta.url))
@@ -50,72 +45,17 @@ export interface StartOptions {
 export const start = Effect.fn("CarrierSimProcess.start")(function*(
   options: StartOptions
 ): Effect.fn.Return<CarrierSimProcess, BenchError, Scope.Scope> {
-  if (!Fs.existsSync(mainJs)) {
-    return yield* new BenchError({ message: `${mainJs} does not exist: run \`pnpm build\` first` })
-  }
-  const listening = yield* Deferred.make<string, BenchError>()
-  const exited = yield* Deferred.make<void>()
-  const recent: Array<string> = []
-  const child = yield* Effect.acquireRelease(
-    Effect.sync(() => {
-      const child = ChildProcess.spawn(process.execPath, [mainJs], {
-        cwd: options.cwd,
-        // nothing of ours leaks in: a CARRIER_SIM_* in the bench's environment would change the figures
-        env: {
-          PATH: process.env.PATH ?? "/usr/bin:/bin",
-          ...options.settings,
-          CARRIER_SIM_PORT: "0",
-          CARRIER_SIM_HOST: "127.0.0.1"
-        },
-        stdio: ["ignore", "pipe", "pipe"]
-      })
-      child.once("exit", (code, signal) => {
-        Deferred.unsafeDone(
-          listening,
-          Effect.fail(
-            new BenchError({
-              message: `${options.name} exited before listening (code ${code}, signal ${signal}):\n${recent.join("\n")}`
-            })
-          )
-        )
-        Deferred.unsafeDone(exited, Effect.void)
-      })
-      child.once("error", (cause) => {
-        Deferred.unsafeDone(listening, Effect.fail(new BenchError({ message: `cannot spawn ${mainJs}`, cause })))
-        Deferred.unsafeDone(exited, Effect.void)
-      })
-      for (const stream of [child.stdout, child.stderr]) {
-        Readline.createInterface({ input: stream }).on("line", (line) => {
-          recent.push(line)
-          if (recent.length > 40) recent.shift()
-          process.stderr.write(`[${options.name}] ${line}\n`)
-          const match = /carrier-sim: listening on (http:\/\/\S+)/.exec(line)
-          if (match) Deferred.unsafeDone(listening, Effect.succeed(match[1]))
-        })
-      }
-      return child
-    }),
-    (child) =>
-      Deferred.isDone(exited).pipe(
-        Effect.flatMap((done) =>
-          done ? Effect.void : Effect.gen(function*() {
-            child.kill("SIGTERM")
-            const gone = yield* Deferred.await(exited).pipe(Effect.timeout(Duration.seconds(15)), Effect.option)
-            if (Option.isNone(gone)) {
-              child.kill("SIGKILL")
-              yield* Deferred.await(exited)
-            }
-          })
-        )
-      )
-  )
-  const url = yield* Deferred.await(listening).pipe(
-    Effect.timeoutFail({
-      duration: Duration.seconds(30),
-      onTimeout: () => new BenchError({ message: `${options.name} not listening within 30 s:\n${recent.join("\n")}` })
-    })
-  )
-  const stats = get(`${url}/v1/stats`).pipe(
+  const child = yield* asBenchError(Child.start({
+    name: options.name,
+    script: mainJs,
+    cwd: options.cwd,
+    // nothing of ours leaks in but PATH: a CARRIER_SIM_* in the bench's environment would change the figures
+    env: { ...options.settings, CARRIER_SIM_PORT: "0", CARRIER_SIM_HOST: "127.0.0.1" },
+    echo: options.name,
+    terminateOnRelease: "15 seconds"
+  }))
+  const [, url] = yield* asBenchError(child.waitForOutput(/carrier-sim: listening on (http:\/\/\S+)/, "30 seconds"))
+  const stats = HttpGet.get(`${url}/v1/stats`).pipe(
     Effect.flatMap(({ body, status }) =>
       status === 200
         ? Effect.try({
@@ -125,5 +65,5 @@ export const start = Effect.fn("CarrierSimProcess.start")(function*(
         : new BenchError({ message: `${options.name} /v1/stats answered ${status}: ${body}` })
     )
   )
-  return { pid: child.pid ?? 0, url, stats }
+  return { pid: child.pid, url, stats }
 })

@@ -23,6 +23,13 @@ export const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)
 
 export const int = (n: number): string => Math.round(n).toLocaleString("en-US")
 
+/** A ratio as a whole percentage: `0.934` → `93%`. */
+export const percent = (ratio: number): string => `${(100 * ratio).toFixed(0)}%`
+
+/** Milliseconds as a number of them; `–` for none. */
+export const millis = (n: number | undefined): string =>
+  n === undefined || Number.isNaN(n) ? "–" : `${Math.round(n)} ms`
+
 const escape = (cell: string) => cell.replaceAll("|", "\\|")
 
 /** A markdown table with aligned columns; pipes inside cells are escaped. */

@@ -27,6 +27,74 @@ import * as HttpPhase from "./HttpPhase.js"
 import { int, markdown, mb, ms, type Row, shutdownRow } from "./Report.js"
 import * as ShopProcess from "./ShopProcess.js"
 
+interface PhaseInput {
+  readonly options: BenchOptions.BenchOptions
+  readonly shop: ShopProcess.ShopProcess
+  readonly target: BenchDatabase.Target
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly workDir: string
+}
+
+/** The database row and every phase asked for, on the bench's own pool (closed before the first shop stops). */
+const phases = ({ env, options, shop, target, workDir }: PhaseInput) =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const rows: Array<Row> = []
+      const failures: Array<string> = []
+      const sql = yield* BenchDatabase.connect(target.url)
+      const [{ version }] = yield* sql<{ version: string }>`SELECT current_setting('server_version') AS version`
+      rows.push({
+        figure: "database",
+        value: `${target.kind} PostgreSQL ${version.split(" ")[0]}`,
+        config: target.kind === "external"
+          ? "DATABASE_URL given: a fresh database bench_<random>, dropped at the end"
+          : "DATABASE_URL unset: the shop's embedded server in a temp EMBEDDED_PG_DIR"
+      }, {
+        figure: "shop start → /readyz 200",
+        value: ms(shop.startToReady),
+        config: `node apps/shop/dist/main.js, LOG_LEVEL=Warn` +
+          (target.kind === "embedded" ? ", includes initdb and the embedded server's start" : ", includes migrations")
+      })
+
+      if (options.phases.has("http")) {
+        const http = yield* HttpPhase.run(shop, sql, options)
+        rows.push(...http.rows)
+        failures.push(...http.failures)
+      }
+
+      if (options.phases.has("fulfillment") && options.history > 0) {
+        const started = Date.now()
+        yield* FulfillmentRun.seedHistory(sql, options.history)
+        console.log(
+          `inserted ${int(options.history)} delivered orders in ${ms(Duration.millis(Date.now() - started))}`
+        )
+        rows.push({
+          figure: "history before the fulfillment runs",
+          value: `${int(options.history)} delivered orders`,
+          config: "--history: one INSERT … generate_series, ids below the paid orders"
+        })
+      }
+      for (const batch of options.phases.has("fulfillment") ? options.batches : []) {
+        const fulfillment = yield* FulfillmentRun.phase(sql, {
+          ...options,
+          batch,
+          timeout: options.fulfillmentTimeout,
+          env: { ...env, DATABASE_URL: Redacted.value(target.url) },
+          cwd: workDir
+        })
+        rows.push(...fulfillment.rows)
+        failures.push(...fulfillment.failures)
+      }
+
+      if (options.phases.has("carrier")) {
+        const carrier = yield* CarrierRun.phase(sql, { ...options, env, url: target.url, cwd: workDir })
+        rows.push(...carrier.rows)
+        failures.push(...carrier.failures)
+      }
+      return { rows, failures }
+    }).pipe(Effect.catchTag("SqlError", (cause) => new BenchError({ message: cause.message, cause })))
+  )
+
 const program = (argv: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const options = yield* Effect.mapError(
@@ -67,60 +135,9 @@ const program = (argv: ReadonlyArray<string>) =>
     console.log(`shop (pid ${shop.pid}) ready in ${ms(shop.startToReady)}`)
 
     // the bench's own pool is closed before the first shop stops (embedded, it stops the server)
-    yield* Effect.scoped(
-      Effect.gen(function*() {
-        const sql = yield* BenchDatabase.connect(target.url)
-        const [{ version }] = yield* sql<{ version: string }>`SELECT current_setting('server_version') AS version`
-        rows.push({
-          figure: "database",
-          value: `${target.kind} PostgreSQL ${version.split(" ")[0]}`,
-          config: target.kind === "external"
-            ? "DATABASE_URL given: a fresh database bench_<random>, dropped at the end"
-            : "DATABASE_URL unset: the shop's embedded server in a temp EMBEDDED_PG_DIR"
-        }, {
-          figure: "shop start → /readyz 200",
-          value: ms(shop.startToReady),
-          config: `node apps/shop/dist/main.js, LOG_LEVEL=Warn` +
-            (target.kind === "embedded" ? ", includes initdb and the embedded server's start" : ", includes migrations")
-        })
-
-        if (options.phases.has("http")) {
-          const http = yield* HttpPhase.run(shop, sql, options)
-          rows.push(...http.rows)
-          failures.push(...http.failures)
-        }
-
-        if (options.phases.has("fulfillment") && options.history > 0) {
-          const started = Date.now()
-          yield* FulfillmentRun.seedHistory(sql, options.history)
-          console.log(
-            `inserted ${int(options.history)} delivered orders in ${ms(Duration.millis(Date.now() - started))}`
-          )
-          rows.push({
-            figure: "history before the fulfillment runs",
-            value: `${int(options.history)} delivered orders`,
-            config: "--history: one INSERT … generate_series, ids below the paid orders"
-          })
-        }
-        for (const batch of options.phases.has("fulfillment") ? options.batches : []) {
-          const fulfillment = yield* FulfillmentRun.phase(sql, {
-            ...options,
-            batch,
-            timeout: options.fulfillmentTimeout,
-            env: { ...env, DATABASE_URL: Redacted.value(target.url) },
-            cwd: workDir
-          })
-          rows.push(...fulfillment.rows)
-          failures.push(...fulfillment.failures)
-        }
-
-        if (options.phases.has("carrier")) {
-          const carrier = yield* CarrierRun.phase(sql, { ...options, env, url: target.url, cwd: workDir })
-          rows.push(...carrier.rows)
-          failures.push(...carrier.failures)
-        }
-      }).pipe(Effect.catchTag("SqlError", (cause) => new BenchError({ message: cause.message, cause })))
-    )
+    const measured = yield* phases({ options, shop, target, env, workDir })
+    rows.push(...measured.rows)
+    failures.push(...measured.failures)
 
     const stopped = yield* shop.terminate(Duration.seconds(30))
     rows.push(shutdownRow(`SIGTERM → exit, shop${target.kind === "embedded" ? " (stops embedded PG)" : ""}`, stopped))

@@ -36,6 +36,75 @@ const budget = Duration.minutes(15)
 /** graphile-worker should be done by then: the rest is cleanup and margin. */
 const graphileDeadline = Duration.minutes(13.5)
 
+// a section that fails leaves the others' figures, and fails the run
+const section = (name: string, run: Effect.Effect<Section.Section, BenchError>) =>
+  Effect.map(Effect.either(run), (outcome) =>
+    Either.isRight(outcome) ? outcome.right : {
+      lines: [Table.failed(name, outcome.left.message)],
+      failures: [`${name}: ${outcome.left.message}`],
+      notes: []
+    })
+
+type Wanted = (row: CompareOptions.RowNumber) => boolean
+
+/** Rows 1–3 and 9, the servers pinned apart from the load generator while they run. */
+const pinnedSections = (setup: Section.Setup, options: CompareOptions.CompareOptions, wanted: Wanted) =>
+  Effect.scoped(Effect.gen(function*() {
+    const pinning = yield* Pinning.pinned
+    const http = wanted(1) || wanted(2) || wanted(3)
+      ? yield* section(
+        "HTTP",
+        HttpCompare.run({
+          ...options,
+          ...setup,
+          // RSS alone still needs load: both endpoints then
+          endpoints: wanted(1) || wanted(2)
+            ? [...(wanted(1) ? ["GET" as const] : []), ...(wanted(2) ? ["POST" as const] : [])]
+            : ["GET", "POST"],
+          show: { get: wanted(1), post: wanted(2), rss: wanted(3) },
+          serverCpus: pinning.serverCpus
+        })
+      )
+      : Section.empty
+    const items = wanted(9)
+      ? yield* section(
+        "no database",
+        ItemsCompare.run({ ...options, ...setup, serverCpus: pinning.serverCpus })
+      )
+      : Section.empty
+    return { http, items, pinning }
+  }))
+
+interface BlockInput {
+  readonly all: Section.Section
+  readonly server: { readonly description: string }
+  readonly startedAt: Date
+  readonly loadAtStart: number
+  readonly pinning: { readonly description: string }
+  readonly wanted: Wanted
+}
+
+/** The markdown block: the header line, the table, the checks, the notes. */
+const renderBlock = ({ all, loadAtStart, pinning, server, startedAt, wanted }: BlockInput): string => {
+  const header = Machine.headerLine({
+    startedAt,
+    cores: Os.cpus().length,
+    cpu: Machine.cpuModel(),
+    ramBytes: Os.totalmem(),
+    node: process.version,
+    postgres: server.description,
+    loadAtStart,
+    loadAtEnd: Machine.loadAverage(),
+    tookMs: Date.now() - startedAt.getTime()
+  })
+  const failures = all.failures.length === 0
+    ? "Correctness checks: all passed (no non-2xx or connection error under load, every order packed exactly " +
+      "once, every booking shipped once, every process exited 0)."
+    : `Correctness checks FAILED:\n\n${all.failures.map((f) => `- ${f.split("\n")[0]}`).join("\n")}`
+  const cores = wanted(1) || wanted(2) || wanted(3) || wanted(9) ? [`HTTP rows: ${pinning.description}.`] : []
+  return [header, Table.render(all.lines), failures, ...cores, ...all.notes].join("\n\n")
+}
+
 const program = (argv: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const options = yield* Effect.mapError(
@@ -62,42 +131,9 @@ const program = (argv: ReadonlyArray<string>) =>
       FULFILLMENT_INTERVAL: "1 hour"
     }
     const common = { adminUrl: server.adminUrl, cwd: workDir, readyTimeout: options.readyTimeout }
-    // a section that fails leaves the others' figures, and fails the run
-    const section = (name: string, run: Effect.Effect<Section.Section, BenchError>) =>
-      Effect.map(Effect.either(run), (outcome) =>
-        Either.isRight(outcome) ? outcome.right : {
-          lines: [Table.failed(name, outcome.left.message)],
-          failures: [`${name}: ${outcome.left.message}`],
-          notes: []
-        })
 
     // the HTTP rows with server and load generator on different cores; the rest unpinned
-    const { http, items, pinning } = yield* Effect.scoped(Effect.gen(function*() {
-      const pinning = yield* Pinning.pinned
-      const http = wanted(1) || wanted(2) || wanted(3)
-        ? yield* section(
-          "HTTP",
-          HttpCompare.run({
-            ...options,
-            ...common,
-            env,
-            // RSS alone still needs load: both endpoints then
-            endpoints: wanted(1) || wanted(2)
-              ? [...(wanted(1) ? ["GET" as const] : []), ...(wanted(2) ? ["POST" as const] : [])]
-              : ["GET", "POST"],
-            show: { get: wanted(1), post: wanted(2), rss: wanted(3) },
-            serverCpus: pinning.serverCpus
-          })
-        )
-        : Section.empty
-      const items = wanted(9)
-        ? yield* section(
-          "no database",
-          ItemsCompare.run({ ...options, ...common, env, serverCpus: pinning.serverCpus })
-        )
-        : Section.empty
-      return { http, items, pinning }
-    }))
+    const { http, items, pinning } = yield* pinnedSections({ ...common, env }, options, wanted)
     const lifecycle = wanted(7) || wanted(8)
       ? yield* section(
         "start and stop",
@@ -116,24 +152,8 @@ const program = (argv: ReadonlyArray<string>) =>
       : Section.empty
 
     const all = Section.concat([http, items, fulfillment, carrier, lifecycle])
-    const header = Machine.headerLine({
-      startedAt,
-      cores: Os.cpus().length,
-      cpu: Machine.cpuModel(),
-      ramBytes: Os.totalmem(),
-      node: process.version,
-      postgres: server.description,
-      loadAtStart,
-      loadAtEnd: Machine.loadAverage(),
-      tookMs: Date.now() - startedAt.getTime()
-    })
     const command = `node apps/bench/dist/compare.js${argv.length > 0 ? ` ${argv.join(" ")}` : ""}`
-    const failures = all.failures.length === 0
-      ? "Correctness checks: all passed (no non-2xx or connection error under load, every order packed exactly " +
-        "once, every booking shipped once, every process exited 0)."
-      : `Correctness checks FAILED:\n\n${all.failures.map((f) => `- ${f.split("\n")[0]}`).join("\n")}`
-    const cores = wanted(1) || wanted(2) || wanted(3) || wanted(9) ? [`HTTP rows: ${pinning.description}.`] : []
-    const block = [header, Table.render(all.lines), failures, ...cores, ...all.notes].join("\n\n")
+    const block = renderBlock({ all, server, startedAt, loadAtStart, pinning, wanted })
     console.log(`\n${block}\n\ncommand: ${command}`)
     if (options.write) {
       yield* Publish.write(block, command)

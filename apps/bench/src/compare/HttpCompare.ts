@@ -42,36 +42,40 @@ export const rssLimitMb = 150
 
 const title = (endpoint: Endpoint) => (endpoint === "GET" ? "GET /v1/orders/{id}" : "POST /v1/orders")
 
-export const run = (options: HttpOptions): Effect.Effect<Section.Section, BenchError> =>
-  Effect.scoped(Effect.gen(function*() {
-    const failures: Array<string> = []
-    const running = yield* Effect.forEach(Stacks.http, (stack) =>
-      Effect.gen(function*() {
-        const db = yield* PeerRun.freshDatabase(options.adminUrl, `http_${stack.key}`, 1)
-        const { first, last } = yield* FulfillmentRun.seedOrders(db.sql, seededOrders, "pending").pipe(
-          Effect.mapError((cause) => new BenchError({ message: `seeding ${stack.name}: ${cause.message}`, cause }))
-        )
-        const server = yield* ShopProcess.start({
-          name: stack.key,
-          script: stack.script,
-          cwd: options.cwd,
-          env: { ...options.env, DATABASE_URL: Redacted.value(db.url) },
-          readyTimeout: options.readyTimeout,
-          cpus: options.serverCpus
-        })
-        console.log(`${stack.name} (pid ${server.pid}) ready in ${ms(server.startToReady)}`)
-        const atReady = Option.getOrElse(yield* server.rss, () => 0)
-        let peak = atReady
-        const sampler = yield* Effect.fork(Effect.repeat(
-          Effect.tap(server.rss, (rss) => Effect.sync(() => peak = Math.max(peak, Option.getOrElse(rss, () => 0)))),
-          Schedule.spaced("100 millis")
-        ))
-        const ids = Array.from({ length: last - first + 1 }, (_, i) => first + i)
-        return { stack, server, ids, sampler, atReady, peak: () => peak }
-      }))
+/** One stack on a fresh database with seeded orders, started, its RSS sampled every 100 ms. */
+const startStack = (options: HttpOptions, stack: (typeof Stacks.http)[number]) =>
+  Effect.gen(function*() {
+    const db = yield* PeerRun.freshDatabase(options.adminUrl, `http_${stack.key}`, 1)
+    const { first, last } = yield* FulfillmentRun.seedOrders(db.sql, seededOrders, "pending").pipe(
+      Effect.mapError((cause) => new BenchError({ message: `seeding ${stack.name}: ${cause.message}`, cause }))
+    )
+    const server = yield* ShopProcess.start({
+      name: stack.key,
+      script: stack.script,
+      cwd: options.cwd,
+      env: { ...options.env, DATABASE_URL: Redacted.value(db.url) },
+      readyTimeout: options.readyTimeout,
+      cpus: options.serverCpus
+    })
+    console.log(`${stack.name} (pid ${server.pid}) ready in ${ms(server.startToReady)}`)
+    const atReady = Option.getOrElse(yield* server.rss, () => 0)
+    let peak = atReady
+    const sampler = yield* Effect.fork(Effect.repeat(
+      Effect.tap(server.rss, (rss) => Effect.sync(() => peak = Math.max(peak, Option.getOrElse(rss, () => 0)))),
+      Schedule.spaced("100 millis")
+    ))
+    const ids = Array.from({ length: last - first + 1 }, (_, i) => first + i)
+    return { stack, server, ids, sampler, atReady, peak: () => peak }
+  })
 
+type Running = ReadonlyArray<Effect.Effect.Success<ReturnType<typeof startStack>>>
+
+const key = (endpoint: Endpoint, stack: Stacks.Key) => `${endpoint} ${stack}`
+
+/** Each round, each endpoint, each stack in turn: warm-up, then the measured run. */
+const rounds = (options: HttpOptions, running: Running, failures: Array<string>) =>
+  Effect.gen(function*() {
     const results = new Map<string, Array<HttpLoad.LoadResult>>()
-    const key = (endpoint: Endpoint, stack: Stacks.Key) => `${endpoint} ${stack}`
     const roundLines: Array<ReadonlyArray<string>> = []
     for (let round = 1; round <= options.rounds; round++) {
       for (const endpoint of options.endpoints) {
@@ -98,66 +102,83 @@ export const run = (options: HttpOptions): Effect.Effect<Section.Section, BenchE
         roundLines.push([String(round), title(endpoint), ...cells])
       }
     }
+    return { results, roundLines }
+  })
+
+const rps = (n: number) => `${int(n)} req/s`
+const millis = (n: number) => `${int(n)} ms`
+
+/** Rows 1 and 2 (the medians of the rounds) and 3 (the peak RSS). */
+const lines = (
+  options: HttpOptions,
+  results: ReadonlyMap<string, ReadonlyArray<HttpLoad.LoadResult>>,
+  running: Running
+): Array<Table.Line> => {
+  const med = (endpoint: Endpoint, stack: Stacks.Key, pick: (r: HttpLoad.LoadResult) => number) =>
+    Verdict.median((results.get(key(endpoint, stack)) ?? []).map(pick))
+  const conditions = `${options.connections} connections, median of ${options.rounds}`
+  const endpointLines = (endpoint: Endpoint, vsBare: Verdict.Goal | undefined) => [
+    Table.versus({
+      figure: `${title(endpoint)} req/s (${conditions})`,
+      ours: med(endpoint, "shop", (r) => r.requestsPerSecond),
+      peer: med(endpoint, "fastify", (r) => r.requestsPerSecond),
+      peerName: "Fastify",
+      format: rps,
+      goal: Verdict.atLeastTimes(0.9)
+    }),
+    Table.versus({
+      figure: `${title(endpoint)} req/s vs bare node:http + pg`,
+      ours: med(endpoint, "shop", (r) => r.requestsPerSecond),
+      peer: med(endpoint, "bare", (r) => r.requestsPerSecond),
+      peerName: "bare",
+      format: rps,
+      goal: vsBare
+    }),
+    Table.versus({
+      figure: `${title(endpoint)} latency p99`,
+      ours: med(endpoint, "shop", (r) => r.p99),
+      peer: med(endpoint, "fastify", (r) => r.p99),
+      peerName: "Fastify",
+      format: millis,
+      goal: Verdict.atMostTimes(1.5)
+    })
+  ]
+  const out: Array<Table.Line> = []
+  if (options.show.get && options.endpoints.includes("GET")) {
+    out.push(...endpointLines("GET", Verdict.atLeastTimes(0.75)))
+  }
+  // against bare node the POST row is context: the issue sets no target for it
+  if (options.show.post && options.endpoints.includes("POST")) out.push(...endpointLines("POST", undefined))
+  if (options.show.rss) {
+    const peak = (stack: Stacks.Key) => running.find((r) => r.stack.key === stack)?.peak() ?? 0
+    out.push(Table.bounded({
+      figure: `peak RSS during the HTTP load runs (shop at ready: ${mb(running[0].atReady)})`,
+      ours: peak("shop") / 1024 / 1024,
+      context: `Fastify ${mb(peak("fastify"))}, bare ${mb(peak("bare"))}`,
+      format: (n) => `${n.toFixed(0)} MB`,
+      goal: Verdict.atMost(rssLimitMb, "MB")
+    }))
+  }
+  return out
+}
+
+export const run = (options: HttpOptions): Effect.Effect<Section.Section, BenchError> =>
+  Effect.scoped(Effect.gen(function*() {
+    const failures: Array<string> = []
+    const running = yield* Effect.forEach(Stacks.http, (stack) => startStack(options, stack))
+    const { results, roundLines } = yield* rounds(options, running, failures)
     for (const { sampler } of running) yield* Fiber.interrupt(sampler)
     for (const { server, stack } of running) {
       const exited = yield* server.terminate("30 seconds")
       if (exited.code !== 0) failures.push(`${stack.name} exited with ${exited.code ?? exited.signal} on SIGTERM`)
     }
-
-    const med = (endpoint: Endpoint, stack: Stacks.Key, pick: (r: HttpLoad.LoadResult) => number) =>
-      Verdict.median((results.get(key(endpoint, stack)) ?? []).map(pick))
-    const rps = (n: number) => `${int(n)} req/s`
-    const millis = (n: number) => `${int(n)} ms`
-    const conditions = `${options.connections} connections, median of ${options.rounds}`
-    const lines: Array<Table.Line> = []
-    const endpointLines = (endpoint: Endpoint, vsBare: Verdict.Goal | undefined) => [
-      Table.versus({
-        figure: `${title(endpoint)} req/s (${conditions})`,
-        ours: med(endpoint, "shop", (r) => r.requestsPerSecond),
-        peer: med(endpoint, "fastify", (r) => r.requestsPerSecond),
-        peerName: "Fastify",
-        format: rps,
-        goal: Verdict.atLeastTimes(0.9)
-      }),
-      Table.versus({
-        figure: `${title(endpoint)} req/s vs bare node:http + pg`,
-        ours: med(endpoint, "shop", (r) => r.requestsPerSecond),
-        peer: med(endpoint, "bare", (r) => r.requestsPerSecond),
-        peerName: "bare",
-        format: rps,
-        goal: vsBare
-      }),
-      Table.versus({
-        figure: `${title(endpoint)} latency p99`,
-        ours: med(endpoint, "shop", (r) => r.p99),
-        peer: med(endpoint, "fastify", (r) => r.p99),
-        peerName: "Fastify",
-        format: millis,
-        goal: Verdict.atMostTimes(1.5)
-      })
-    ]
-    if (options.show.get && options.endpoints.includes("GET")) {
-      lines.push(...endpointLines("GET", Verdict.atLeastTimes(0.75)))
-    }
-    // against bare node the POST row is context: the issue sets no target for it
-    if (options.show.post && options.endpoints.includes("POST")) lines.push(...endpointLines("POST", undefined))
-    if (options.show.rss) {
-      const peak = (stack: Stacks.Key) => running.find((r) => r.stack.key === stack)?.peak() ?? 0
-      lines.push(Table.bounded({
-        figure: `peak RSS during the HTTP load runs (shop at ready: ${mb(running[0].atReady)})`,
-        ours: peak("shop") / 1024 / 1024,
-        context: `Fastify ${mb(peak("fastify"))}, bare ${mb(peak("bare"))}`,
-        format: (n) => `${n.toFixed(0)} MB`,
-        goal: Verdict.atMost(rssLimitMb, "MB")
-      }))
-    }
-    const rounds = table(["round", "endpoint", ...Stacks.http.map((s) => s.name)], roundLines)
+    const roundsTable = table(["round", "endpoint", ...Stacks.http.map((s) => s.name)], roundLines)
     return {
-      lines,
+      lines: lines(options, results, running),
       failures,
       notes: [
         `HTTP rounds (autocannon, ${options.connections} connections, ${ms(options.warmup)} warm-up + ` +
-        `${ms(options.duration)} measured each; req/s is the mean of the per-second samples):\n\n${rounds}`
+        `${ms(options.duration)} measured each; req/s is the mean of the per-second samples):\n\n${roundsTable}`
       ]
     }
   }))

@@ -42,29 +42,32 @@ interface Measured {
   readonly cpuMicros: number
 }
 
-export const run = (options: ItemsOptions): Effect.Effect<Section.Section, BenchError> =>
-  Effect.scoped(Effect.gen(function*() {
-    const failures: Array<string> = []
-    const collector = yield* OtlpReceiver.start({ keep: false })
-    const running = yield* Effect.forEach(Items.stacks, (stack) =>
-      Effect.map(
-        ShopProcess.start({
-          name: `items-${stack.key}`,
-          script: stack.script,
-          cwd: options.cwd,
-          env: {
-            ...options.env,
-            ...stack.env,
-            ...("otlp" in stack ? { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url } : {})
-          },
-          readyTimeout: options.readyTimeout,
-          cpus: options.serverCpus
-        }),
-        (server) => ({ stack, server, peakRss: 0 })
-      ))
+const start = (options: ItemsOptions, collectorUrl: string) =>
+  Effect.forEach(Items.stacks, (stack) =>
+    Effect.map(
+      ShopProcess.start({
+        name: `items-${stack.key}`,
+        script: stack.script,
+        cwd: options.cwd,
+        env: {
+          ...options.env,
+          ...stack.env,
+          ...("otlp" in stack ? { OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl } : {})
+        },
+        readyTimeout: options.readyTimeout,
+        cpus: options.serverCpus
+      }),
+      (server) => ({ stack, server, peakRss: 0 })
+    ))
 
+type Running = Effect.Effect.Success<ReturnType<typeof start>>
+
+const key = (endpoint: Endpoint, stack: Items.Key) => `${endpoint} ${stack}`
+
+/** Each round, each endpoint, each stack in turn: warm-up, the measured run, the server's CPU over it. */
+const rounds = (options: ItemsOptions, running: Running, failures: Array<string>) =>
+  Effect.gen(function*() {
     const results = new Map<string, Array<Measured>>()
-    const key = (endpoint: Endpoint, stack: Items.Key) => `${endpoint} ${stack}`
     const roundLines: Array<ReadonlyArray<string>> = []
     for (let round = 1; round <= options.rounds; round++) {
       for (const endpoint of endpoints) {
@@ -95,70 +98,81 @@ export const run = (options: ItemsOptions): Effect.Effect<Section.Section, Bench
         roundLines.push([String(round), title(endpoint), ...cells])
       }
     }
+    return { results, roundLines }
+  })
+
+const micros = (n: number) => `${n.toFixed(0)} µs`
+
+/** Row 9: the medians of the rounds. */
+const lines = (options: ItemsOptions, results: ReadonlyMap<string, ReadonlyArray<Measured>>): Array<Table.Line> => {
+  const med = (endpoint: Endpoint, stack: Items.Key, pick: (m: Measured) => number) =>
+    Verdict.median((results.get(key(endpoint, stack)) ?? []).map(pick).filter(Number.isFinite))
+  return endpoints.flatMap((endpoint) => [
+    Table.versus({
+      figure: `no database, ${title(endpoint)}: server CPU per request (median of ${options.rounds})`,
+      ours: med(endpoint, "fast", (m) => m.cpuMicros),
+      peer: med(endpoint, "fastify", (m) => m.cpuMicros),
+      peerName: "Fastify",
+      format: micros,
+      goal: Verdict.atMostTimes(1.3)
+    }),
+    Table.versus({
+      figure: `no database, ${title(endpoint)}: CPU per request vs the standard HttpApiBuilder.serve (≥ 5× less)`,
+      ours: med(endpoint, "fast", (m) => m.cpuMicros),
+      peer: med(endpoint, "standard", (m) => m.cpuMicros),
+      peerName: "standard",
+      format: micros,
+      goal: Verdict.atMostTimes(0.2)
+    }),
+    Table.versus({
+      figure: `no database, ${
+        title(endpoint)
+      }: the same vs HttpApiBuilder.serve with the tracer off, as the fast server runs`,
+      ours: med(endpoint, "fast", (m) => m.cpuMicros),
+      peer: med(endpoint, "standardNoTracer", (m) => m.cpuMicros),
+      peerName: "standard, tracer off",
+      format: micros,
+      goal: undefined
+    }),
+    Table.versus({
+      figure: `no database, ${title(endpoint)}: the fast server exporting every request's span over OTLP vs no tracing`,
+      ours: med(endpoint, "fastTraced", (m) => m.cpuMicros),
+      peer: med(endpoint, "fast", (m) => m.cpuMicros),
+      peerName: "no tracing",
+      format: micros,
+      goal: undefined
+    }),
+    Table.versus({
+      figure: `no database, ${title(endpoint)}: req/s (${options.connections} connections; bare node ${
+        int(med(endpoint, "bare", (m) => m.requestsPerSecond) ?? Number.NaN)
+      } req/s)`,
+      ours: med(endpoint, "fast", (m) => m.requestsPerSecond),
+      peer: med(endpoint, "fastify", (m) => m.requestsPerSecond),
+      peerName: "Fastify",
+      format: (n) => `${int(n)} req/s`,
+      goal: undefined
+    })
+  ])
+}
+
+export const run = (options: ItemsOptions): Effect.Effect<Section.Section, BenchError> =>
+  Effect.scoped(Effect.gen(function*() {
+    const failures: Array<string> = []
+    const collector = yield* OtlpReceiver.start({ keep: false })
+    const running = yield* start(options, collector.url)
+    const { results, roundLines } = yield* rounds(options, running, failures)
     for (const { server, stack } of running) {
       const exited = yield* server.terminate("30 seconds")
       if (exited.code !== 0) failures.push(`${stack.name} exited with ${exited.code ?? exited.signal} on SIGTERM`)
     }
-
-    const med = (endpoint: Endpoint, stack: Items.Key, pick: (m: Measured) => number) =>
-      Verdict.median((results.get(key(endpoint, stack)) ?? []).map(pick).filter(Number.isFinite))
-    const micros = (n: number) => `${n.toFixed(0)} µs`
-    const lines = endpoints.flatMap((endpoint) => [
-      Table.versus({
-        figure: `no database, ${title(endpoint)}: server CPU per request (median of ${options.rounds})`,
-        ours: med(endpoint, "fast", (m) => m.cpuMicros),
-        peer: med(endpoint, "fastify", (m) => m.cpuMicros),
-        peerName: "Fastify",
-        format: micros,
-        goal: Verdict.atMostTimes(1.3)
-      }),
-      Table.versus({
-        figure: `no database, ${title(endpoint)}: CPU per request vs the standard HttpApiBuilder.serve (≥ 5× less)`,
-        ours: med(endpoint, "fast", (m) => m.cpuMicros),
-        peer: med(endpoint, "standard", (m) => m.cpuMicros),
-        peerName: "standard",
-        format: micros,
-        goal: Verdict.atMostTimes(0.2)
-      }),
-      Table.versus({
-        figure: `no database, ${
-          title(endpoint)
-        }: the same vs HttpApiBuilder.serve with the tracer off, as the fast server runs`,
-        ours: med(endpoint, "fast", (m) => m.cpuMicros),
-        peer: med(endpoint, "standardNoTracer", (m) => m.cpuMicros),
-        peerName: "standard, tracer off",
-        format: micros,
-        goal: undefined
-      }),
-      Table.versus({
-        figure: `no database, ${
-          title(endpoint)
-        }: the fast server exporting every request's span over OTLP vs no tracing`,
-        ours: med(endpoint, "fastTraced", (m) => m.cpuMicros),
-        peer: med(endpoint, "fast", (m) => m.cpuMicros),
-        peerName: "no tracing",
-        format: micros,
-        goal: undefined
-      }),
-      Table.versus({
-        figure: `no database, ${title(endpoint)}: req/s (${options.connections} connections; bare node ${
-          int(med(endpoint, "bare", (m) => m.requestsPerSecond) ?? Number.NaN)
-        } req/s)`,
-        ours: med(endpoint, "fast", (m) => m.requestsPerSecond),
-        peer: med(endpoint, "fastify", (m) => m.requestsPerSecond),
-        peerName: "Fastify",
-        format: (n) => `${int(n)} req/s`,
-        goal: undefined
-      })
-    ])
-    const rounds = table(["round", "endpoint", ...Items.stacks.map((s) => s.name)], roundLines)
+    const roundsTable = table(["round", "endpoint", ...Items.stacks.map((s) => s.name)], roundLines)
     const rss = running.map(({ peakRss, stack }) => `${stack.name} ${mb(peakRss)}`).join(", ")
     return {
-      lines,
+      lines: lines(options, results),
       failures,
       notes: [
         `No-database rounds (server CPU per request from /proc/<pid>/stat over each measured run; peak RSS ` +
-        `${rss}):\n\n${rounds}`,
+        `${rss}):\n\n${roundsTable}`,
         `The traced stack exported ${int(collector.spanCount())} spans to an OTLP/HTTP receiver in the bench process.`
       ]
     }

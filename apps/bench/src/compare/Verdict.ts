@@ -45,10 +45,4 @@ export const describe = (goal: Goal, peer: string): string =>
 /** `0.93×`, or `—` without a ratio; three decimals below 0.1, where two would say little. */
 export const times = (r: number | undefined): string => r === undefined ? "—" : `${r.toFixed(r < 0.1 ? 3 : 2)}×`
 
-/** The median (the mean of the middle two for an even count); `undefined` for none. */
-export const median = (values: ReadonlyArray<number>): number | undefined => {
-  if (values.length === 0) return undefined
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
+export { median } from "../Figures.js"

@@ -34,6 +34,30 @@ export const newAgent = () => new Http.Agent({ keepAlive: true, maxSockets: 16, 
 /** No answer within this: a failure of its own (`Timeout`). */
 export const requestTimeoutMs = 15_000
 
+/** Reads a response to its end: its JSON body (`undefined` when not JSON), or a break when it closes early. */
+const readBody = (
+  res: Http.IncomingMessage,
+  broken: (error: NodeJS.ErrnoException) => void,
+  done: (json: unknown) => void
+) => {
+  let text = ""
+  res.setEncoding("utf8")
+  res.on("data", (chunk: string) => (text += chunk))
+  res.on("error", broken)
+  res.on("end", () => {
+    let json: unknown = undefined
+    try {
+      json = JSON.parse(text)
+    } catch {
+      // not JSON
+    }
+    done(json)
+  })
+  res.on("close", () => {
+    if (!res.complete) broken(Object.assign(new Error("response closed before its end"), { code: "ECONNRESET" }))
+  })
+}
+
 export const request = (
   agent: Http.Agent,
   port: number,
@@ -81,22 +105,7 @@ export const request = (
       }
     }, (res) => {
       stage = "mid-response"
-      let text = ""
-      res.setEncoding("utf8")
-      res.on("data", (chunk: string) => (text += chunk))
-      res.on("error", broken)
-      res.on("end", () => {
-        let json: unknown = undefined
-        try {
-          json = JSON.parse(text)
-        } catch {
-          // not JSON
-        }
-        settle({ _tag: "Response", status: res.statusCode ?? 0, json, reused })
-      })
-      res.on("close", () => {
-        if (!res.complete) broken(Object.assign(new Error("response closed before its end"), { code: "ECONNRESET" }))
-      })
+      readBody(res, broken, (json) => settle({ _tag: "Response", status: res.statusCode ?? 0, json, reused }))
     })
     // the request counts as sent once it is written and the connection is up, in either order
     const advance = () => {

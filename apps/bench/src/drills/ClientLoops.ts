@@ -4,6 +4,7 @@
  * body). Each drill passes its own `send`, which picks the replica and classifies the exchange into
  * the shared `Records`; the loops decide only what to send next and what to retry.
  */
+import { sleep } from "../Figures.js"
 import type * as Client from "./Client.js"
 import type { Op, Records } from "./Load.js"
 
@@ -28,10 +29,19 @@ export interface Options {
   readonly stopped: () => boolean
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 export const randomInt = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1))
 export const pickOne = <A>(items: ReadonlyArray<A>): A | undefined =>
   items.length === 0 ? undefined : items[Math.floor(Math.random() * items.length)]
+
+/** An order of one to three random lines for `email`. */
+const orderBody = (email: string) => ({
+  email,
+  items: Array.from({ length: randomInt(1, 3) }, (_, i) => ({
+    sku: `SKU-${randomInt(1, 50)}-${i}`,
+    quantity: randomInt(1, 3),
+    unitPriceCents: randomInt(100, 5000)
+  }))
+})
 
 /** Starts `clients` loops; the returned promise resolves when `stopped()` turned true and they all ended. */
 export const run = (options: Options): Promise<void> => {
@@ -66,14 +76,7 @@ export const run = (options: Options): Promise<void> => {
   const order = async () => {
     const n = ++orderSeq
     const key = `${options.runId}-order-${n}`
-    const body = {
-      email: pickOne(emails) ?? `buyer${n}-${options.runId}@drill.example.com`,
-      items: Array.from({ length: randomInt(1, 3) }, (_, i) => ({
-        sku: `SKU-${randomInt(1, 50)}-${i}`,
-        quantity: randomInt(1, 3),
-        unitPriceCents: randomInt(100, 5000)
-      }))
-    }
+    const body = orderBody(pickOne(emails) ?? `buyer${n}-${options.runId}@drill.example.com`)
     records.orderKeysSent.add(key)
     for (let attempt = 0; attempt < options.attempts && !stopped(); attempt++) {
       if (attempt > 0) records.orderRetries++

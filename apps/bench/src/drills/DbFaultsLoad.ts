@@ -8,9 +8,10 @@
  * `answered`, any other 5xx as `5xx`, a status the operation never returns as `unexpected status`.
  */
 import type * as Http from "node:http"
+import { sleep } from "../Figures.js"
 import * as Client from "./Client.js"
 import * as ClientLoops from "./ClientLoops.js"
-import { type Op, Records, type Verdict } from "./Load.js"
+import { type Op, Records, responseVerdict, type Verdict } from "./Load.js"
 import type { Replica } from "./Processes.js"
 
 /** A request that took longer than this is a failure ("hung"): DATABASE_CONNECT_TIMEOUT + HTTP slack. */
@@ -36,12 +37,47 @@ const expected: Record<Op, ReadonlyArray<number>> = {
   cancel: [200, 409]
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
 export interface TimedLoad {
   readonly records: Records
   readonly exchanges: Array<Exchange>
   readonly stop: () => Promise<void>
+}
+
+/** What an exchange's outcome means here (a 503 with a JSON body is an answer); counts statuses and break kinds. */
+const classify = (
+  records: Records,
+  op: Op,
+  outcome: Client.Outcome,
+  accept: ReadonlyArray<number>
+): { readonly verdict: Verdict; readonly label: string; readonly detail: string } => {
+  let verdict: Verdict
+  let label: string
+  let detail = ""
+  switch (outcome._tag) {
+    case "Response":
+      label = String(outcome.status)
+      records.bump(records.statuses, `${op} ${outcome.status}`)
+      // a 503 with a JSON body is the shop saying it cannot serve now: an answer
+      return outcome.status === 503 && typeof outcome.json === "object" && outcome.json !== null
+        ? { label, verdict: "answered", detail: JSON.stringify(outcome.json) }
+        : { label, ...responseVerdict(outcome, accept) }
+    case "Refused":
+      label = "refused"
+      verdict = "refused"
+      break
+    case "Broken":
+      label = "broken"
+      verdict = "broken"
+      detail = `${outcome.code} while ${outcome.stage} (${outcome.reused ? "reused" : "new"} connection)`
+      records.bump(records.brokenKinds, detail)
+      break
+    case "Timeout":
+      label = "timeout"
+      verdict = "timeout"
+      detail = `no answer within ${Client.requestTimeoutMs} ms (${outcome.stage})`
+      break
+  }
+  return { verdict, label, detail }
 }
 
 export const start = (options: {
@@ -74,40 +110,9 @@ export const start = (options: {
     const ms = Date.now() - sentAt
     // sent in one phase, answered in another: both (e.g. in flight when PostgreSQL went down)
     const phase = options.phase() === sentIn ? sentIn : `${sentIn} → ${options.phase()}`
-    let verdict: Verdict
-    let label: string
-    let detail = ""
-    switch (outcome._tag) {
-      case "Response":
-        label = String(outcome.status)
-        records.bump(records.statuses, `${op} ${outcome.status}`)
-        if (outcome.status === 503 && typeof outcome.json === "object" && outcome.json !== null) {
-          verdict = "answered"
-          detail = JSON.stringify(outcome.json)
-        } else if (outcome.status >= 500) {
-          verdict = "5xx"
-          detail = `${outcome.status} ${JSON.stringify(outcome.json)}`
-        } else if (!accept.includes(outcome.status)) {
-          verdict = "unexpected status"
-          detail = `${outcome.status} ${JSON.stringify(outcome.json)}`
-        } else verdict = "answered"
-        break
-      case "Refused":
-        label = "refused"
-        verdict = "refused"
-        break
-      case "Broken":
-        label = "broken"
-        verdict = "broken"
-        detail = `${outcome.code} while ${outcome.stage} (${outcome.reused ? "reused" : "new"} connection)`
-        records.bump(records.brokenKinds, detail)
-        break
-      case "Timeout":
-        label = "timeout"
-        verdict = "timeout"
-        detail = `no answer within ${Client.requestTimeoutMs} ms (${outcome.stage})`
-        break
-    }
+    const classified = classify(records, op, outcome, accept)
+    const { label, verdict } = classified
+    let detail = classified.detail
     if (ms > hangBoundMs && verdict === "answered") detail = `took ${ms} ms ${detail}`
     exchanges.push({
       phase,

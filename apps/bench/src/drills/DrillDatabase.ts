@@ -11,7 +11,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as Crypto from "node:crypto"
-import { DrillError } from "./Processes.js"
+import { BenchError } from "../BenchError.js"
 
 export interface DrillDatabase {
   readonly name: string
@@ -31,11 +31,11 @@ const connect = (url: string, maxConnections: number) =>
     connectTimeout: Duration.seconds(5)
   })).pipe(Effect.map(Context.get(PgClient.PgClient)))
 
-export const create = (adminUrl: string): Effect.Effect<DrillDatabase, DrillError, Scope.Scope> =>
+export const create = (adminUrl: string): Effect.Effect<DrillDatabase, BenchError, Scope.Scope> =>
   Effect.gen(function*() {
     const parsed = yield* Effect.try({
       try: () => new URL(adminUrl),
-      catch: () => new DrillError({ message: "DATABASE_URL is not a URL" })
+      catch: () => new BenchError({ message: "DATABASE_URL is not a URL" })
     })
     const server = `${parsed.hostname}:${parsed.port || "5432"}`
     const admin = yield* Effect.scoped(Effect.gen(function*() {
@@ -60,8 +60,8 @@ export const create = (adminUrl: string): Effect.Effect<DrillDatabase, DrillErro
     return { name, url, server, version: admin.version.split(" ")[0], sql }
   }).pipe(
     Effect.mapError((cause) =>
-      cause instanceof DrillError
+      cause instanceof BenchError
         ? cause
-        : new DrillError({ message: `database setup failed on DATABASE_URL: ${cause.message}`, cause })
+        : new BenchError({ message: `database setup failed on DATABASE_URL: ${cause.message}`, cause })
     )
   )

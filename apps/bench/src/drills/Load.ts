@@ -8,6 +8,7 @@
  * same key and body, a sign-up with the same body (a 409 then means the first attempt had committed).
  */
 import type * as Http from "node:http"
+import { sleep } from "../Figures.js"
 import * as Client from "./Client.js"
 import * as ClientLoops from "./ClientLoops.js"
 import type { Replica } from "./Processes.js"
@@ -87,12 +88,10 @@ const expectedStatuses: Record<Op, ReadonlyArray<number>> = {
   cancel: [200, 409]
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
 export const describeState = (replica: Replica, at: number) => {
-  const exited = replica.exited()
+  const exitedAt = replica.exitedAt()
   const signalled = replica.signalled()
-  if (exited && exited.at <= at) return `exited ${at - exited.at} ms before`
+  if (exitedAt !== undefined && exitedAt <= at) return `exited ${at - exitedAt} ms before`
   if (signalled && signalled.at <= at) return `${signalled.signal} sent ${at - signalled.at} ms before`
   return "running, not signalled"
 }
@@ -108,6 +107,58 @@ export interface Load {
   readonly records: Records
   /** Stops the loops after their current exchange and resolves when they all ended. */
   readonly stop: () => Promise<void>
+}
+
+/** A response: a 5xx, a status the operation does not expect, or answered. */
+export const responseVerdict = (
+  response: { readonly status: number; readonly json: unknown },
+  accept: ReadonlyArray<number>
+): { verdict: Verdict; detail: string } =>
+  response.status >= 500
+    ? { verdict: "5xx", detail: `${response.status} ${JSON.stringify(response.json)}` }
+    : !accept.includes(response.status)
+    ? { verdict: "unexpected status", detail: `${response.status} ${JSON.stringify(response.json)}` }
+    : { verdict: "answered", detail: "" }
+
+/** What an exchange's outcome means for the drill (a cut by SIGKILL is expected); counts statuses and break kinds. */
+const classify = (
+  records: Records,
+  op: Op,
+  outcome: Client.Outcome,
+  accept: ReadonlyArray<number>,
+  killed: number | undefined
+): { readonly verdict: Verdict; readonly detail: string } => {
+  let verdict: Verdict
+  let detail = ""
+  switch (outcome._tag) {
+    case "Response":
+      records.bump(records.statuses, `${op} ${outcome.status}`)
+      return responseVerdict(outcome, accept)
+    case "Refused":
+      verdict = "refused"
+      break
+    case "Broken":
+      if (killed !== undefined && outcome.at >= killed) verdict = "cut by SIGKILL"
+      else {
+        verdict = "broken"
+        const kind = `${outcome.code} while ${outcome.stage}, ${
+          outcome.reused ? "reused keep-alive" : "new"
+        } connection`
+        records.bump(records.brokenKinds, kind)
+        detail = `${kind}: ${outcome.message}`
+      }
+      break
+    case "Timeout":
+      if (killed !== undefined) verdict = "cut by SIGKILL"
+      else {
+        verdict = "timeout"
+        detail = `no answer within ${Client.requestTimeoutMs} ms (${outcome.stage}, ${
+          outcome.reused ? "reused" : "new"
+        } connection)`
+      }
+      break
+  }
+  return { verdict, detail }
 }
 
 export const start = (options: LoadOptions): Load => {
@@ -139,43 +190,7 @@ export const start = (options: LoadOptions): Load => {
     const outcome = await Client.request(agent, replica.port, "POST", path, body, headers)
     const endedAt = Date.now()
     const killed = replica.signalled()?.signal === "SIGKILL" ? replica.signalled()!.at : undefined
-    let verdict: Verdict
-    let detail = ""
-    switch (outcome._tag) {
-      case "Response":
-        records.bump(records.statuses, `${op} ${outcome.status}`)
-        if (outcome.status >= 500) {
-          verdict = "5xx"
-          detail = `${outcome.status} ${JSON.stringify(outcome.json)}`
-        } else if (!accept.includes(outcome.status)) {
-          verdict = "unexpected status"
-          detail = `${outcome.status} ${JSON.stringify(outcome.json)}`
-        } else verdict = "answered"
-        break
-      case "Refused":
-        verdict = "refused"
-        break
-      case "Broken":
-        if (killed !== undefined && outcome.at >= killed) verdict = "cut by SIGKILL"
-        else {
-          verdict = "broken"
-          const kind = `${outcome.code} while ${outcome.stage}, ${
-            outcome.reused ? "reused keep-alive" : "new"
-          } connection`
-          records.bump(records.brokenKinds, kind)
-          detail = `${kind}: ${outcome.message}`
-        }
-        break
-      case "Timeout":
-        if (killed !== undefined) verdict = "cut by SIGKILL"
-        else {
-          verdict = "timeout"
-          detail = `no answer within ${Client.requestTimeoutMs} ms (${outcome.stage}, ${
-            outcome.reused ? "reused" : "new"
-          } connection)`
-        }
-        break
-    }
+    const { detail, verdict } = classify(records, op, outcome, accept, killed)
     records.count(op, verdict)
     if (failingVerdicts.includes(verdict)) {
       records.fail({

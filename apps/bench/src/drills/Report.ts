@@ -1,7 +1,9 @@
 /**
  * The drill's markdown report: setup, rounds, requests by outcome, invariants ✓/✗, shutdown times.
  */
-import type { DrillArgs } from "./Args.js"
+import { spread } from "../Figures.js"
+import { millis as ms } from "../Report.js"
+import type { DrillArgs } from "./DrillOptions.js"
 import type { Facts, Invariant, Shutdown } from "./Invariants.js"
 import { ops, type Records, type Verdict } from "./Load.js"
 
@@ -23,20 +25,6 @@ export interface ReportInput {
   readonly logDir: string | undefined
 }
 
-const median = (sorted: ReadonlyArray<number>) =>
-  sorted.length === 0
-    ? NaN
-    : sorted.length % 2 === 1
-    ? sorted[(sorted.length - 1) / 2]
-    : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2
-
-export const spread = (values: ReadonlyArray<number>) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return { n: sorted.length, min: sorted[0], median: median(sorted), max: sorted[sorted.length - 1] }
-}
-
-const ms = (n: number | undefined) => n === undefined || Number.isNaN(n) ? "–" : `${Math.round(n)} ms`
-
 const verdictColumns: ReadonlyArray<Verdict> = [
   "answered",
   "refused",
@@ -47,9 +35,9 @@ const verdictColumns: ReadonlyArray<Verdict> = [
   "unexpected status"
 ]
 
-export const render = (input: ReportInput): string => {
-  const { args, records } = input
-  const out: Array<string> = []
+/** The title with the verdict, and what ran where. */
+const header = (input: ReportInput, out: Array<string>) => {
+  const { args } = input
   const failed = input.invariants.filter((i) => !i.ok)
   out.push(
     `# Drill \`${args.drill}\`: ${
@@ -67,8 +55,10 @@ export const render = (input: ReportInput): string => {
   out.push(`- database: ${input.database}`)
   out.push(`- shop: ${Object.entries(input.settings).map(([k, v]) => `${k}=${v}`).join(", ")}`)
   out.push("")
+}
 
-  // rounds
+/** Each signal: rounds, exit codes, signal → exit; the starts. */
+const roundsSection = (input: ReportInput, out: Array<string>) => {
   out.push("## Rounds")
   out.push("")
   out.push("| signal | rounds | exit codes | signal → exit (min / median / max) |")
@@ -104,8 +94,11 @@ export const render = (input: ReportInput): string => {
     } (min / median / max).`
   )
   out.push("")
+}
 
-  // requests
+/** Requests by operation and outcome, and the retries. */
+const requestsSection = (input: ReportInput, out: Array<string>) => {
+  const { records } = input
   out.push("## Requests by outcome")
   out.push("")
   out.push(`| operation | ${verdictColumns.join(" | ")} | statuses |`)
@@ -123,8 +116,10 @@ export const render = (input: ReportInput): string => {
       `${records.signupRetry409} sign-up retries answered 409 because the unanswered first attempt had committed.`
   )
   out.push("")
+}
 
-  // invariants
+/** Every invariant ✓/✗ with its evidence, and the facts. */
+const invariantsSection = (input: ReportInput, out: Array<string>) => {
   out.push("## Invariants")
   out.push("")
   out.push("| | invariant | result |")
@@ -147,8 +142,10 @@ export const render = (input: ReportInput): string => {
       }; ${f.outboxReclaimed} row(s) claimed more than once; ${f.mailFiles} .eml files. Carrier shipments: ${f.simShipments}.`
   )
   out.push("")
+}
 
-  // shutdown times
+/** Shutdown times of the SIGTERM rounds next to SHUTDOWN_TIMEOUT. */
+const shutdownSection = (input: ReportInput, out: Array<string>) => {
   const sigterm = input.shutdowns.filter((s) => s.round !== "final" && s.signal === "SIGTERM")
   if (sigterm.length > 0) {
     const times = spread(sigterm.flatMap((s) => (s.tookMs === undefined ? [] : [s.tookMs])))
@@ -173,7 +170,13 @@ export const render = (input: ReportInput): string => {
     out.push(`Slowest shutdown: ${pct.toFixed(0)} % of SHUTDOWN_TIMEOUT.`)
     out.push("")
   }
+}
 
+export const render = (input: ReportInput): string => {
+  const out: Array<string> = []
+  for (const section of [header, roundsSection, requestsSection, invariantsSection, shutdownSection]) {
+    section(input, out)
+  }
   if (input.logDir) {
     out.push(`Logs of every process kept in \`${input.logDir}\`.`)
     out.push("")

@@ -5,66 +5,45 @@
  * invariant held, 1 when one broke, 2 on bad usage or when the drill itself could not run.
  * See README.md next to this file.
  */
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as Cause from "effect/Cause"
+import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Exit from "effect/Exit"
-import * as Args from "./Args.js"
-import * as Drill from "./Drill.js"
+import * as Option from "effect/Option"
+import { asBenchError } from "../BenchError.js"
+import * as Cli from "../Cli.js"
+import * as DrillOptions from "./DrillOptions.js"
 
-// dbfaults runs on a private PostgreSQL of its own (no DATABASE_URL, its own options): see DbFaults.ts
-if (process.argv[2] === "dbfaults") process.exit(await (await import("./DbFaults.js")).main(process.argv.slice(3)))
+const printed = (result: { readonly ok: boolean; readonly report: string }) =>
+  Effect.sync(() => {
+    console.log(result.report)
+    return result.ok ? 0 : 1
+  })
 
-const parsed = Args.parse(process.argv.slice(2))
-if (Either.isLeft(parsed)) {
-  if (parsed.left instanceof Args.Help) {
-    console.log(Args.usage)
-    process.exit(0)
-  }
-  console.error(`drill: ${parsed.left}\n\n${Args.usage}`)
-  process.exit(2)
-}
-const args = parsed.right
+const program = (argv: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const args = yield* asBenchError(DrillOptions.config)
+    const command = ["node apps/bench/dist/drills/main.js", ...argv].join(" ")
+    if (args.drill === "dbfaults") {
+      // on a private PostgreSQL of its own (no DATABASE_URL): loaded only for this drill
+      const DbFaults = yield* Effect.promise(() => import("./DbFaults.js"))
+      return yield* Effect.scoped(DbFaults.run(args.clients, command)).pipe(Effect.flatMap(printed))
+    }
+    const databaseUrl = yield* asBenchError(Config.option(Config.nonEmptyString("DATABASE_URL")))
+    if (Option.isNone(databaseUrl)) {
+      console.error(
+        "drill: DATABASE_URL is not set. The drills need a PostgreSQL server they may create a database on\n" +
+          "(drill_<random>, dropped at the end), e.g.:\n\n" +
+          `  DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node apps/bench/dist/drills/main.js ${args.drill}`
+      )
+      return 2
+    }
+    const Drill = yield* Effect.promise(() => import("./Drill.js"))
+    return yield* Effect.scoped(Drill.run(args, databaseUrl.value, command)).pipe(Effect.flatMap(printed))
+  })
 
-const databaseUrl = process.env.DATABASE_URL
-if (databaseUrl === undefined || databaseUrl === "") {
-  console.error(
-    "drill: DATABASE_URL is not set. The drills need a PostgreSQL server they may create a database on\n" +
-      "(drill_<random>, dropped at the end), e.g.:\n\n" +
-      `  DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node apps/bench/dist/drills/main.js ${args.drill}`
-  )
-  process.exit(2)
-}
-
-const command = [
-  "node apps/bench/dist/drills/main.js",
-  ...process.argv.slice(2)
-].join(" ")
-
-const program = Effect.scoped(Drill.run(args, databaseUrl, command)).pipe(
-  Effect.onExit((exit) =>
-    Effect.sync(() => {
-      if (Exit.isSuccess(exit)) {
-        console.log(exit.value.report)
-        process.exitCode = exit.value.ok ? 0 : 1
-      } else if (Cause.isInterruptedOnly(exit.cause)) {
-        console.error("drill: interrupted")
-        process.exitCode = 130
-      } else {
-        const failure = Cause.failureOption(exit.cause)
-        console.error(
-          `drill: could not run: ${failure._tag === "Some" ? failure.value.message : Cause.pretty(exit.cause)}`
-        )
-        process.exitCode = 2
-      }
-    })
-  ),
-  Effect.ignore
-)
-
-NodeRuntime.runMain(program, {
-  disableErrorReporting: true,
-  // the code set above, also after Ctrl-C (the default would be 0 for an interruption)
-  teardown: (_exit, onExit) => onExit(typeof process.exitCode === "number" ? process.exitCode : 0)
+Cli.main({
+  name: "drill",
+  usage: DrillOptions.usage,
+  parseFlags: DrillOptions.parseFlags,
+  program,
+  failure: { exitCode: 2, prefix: "drill: could not run: " }
 })

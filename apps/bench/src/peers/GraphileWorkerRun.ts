@@ -77,6 +77,24 @@ const quietLogger = new GraphileWorker.Logger(() => (level, message) => {
   if (level === "error" || level === "warning") console.error(`graphile-worker ${level}: ${message}`)
 })
 
+/**
+ * Our pool, not graphile's: graphile ends its own pool without waiting and unhooks its error handler
+ * at `stop()`, so the DROP DATABASE right after kills connections nobody listens to any more, and
+ * pg's unhandled "error" event takes the process down. Ours is ended after the runner, and awaited
+ * until every connection is closed: `pool.end()` itself resolves before that.
+ */
+const ownPool = (url: Redacted.Redacted, max: number) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const pool = new pg.Pool({ connectionString: Redacted.value(url), max })
+      const report = (error: Error) => console.error(`graphile-worker pool: ${error.message}`)
+      pool.on("error", report)
+      pool.on("connect", (client) => client.on("error", report))
+      return pool
+    }),
+    (pool) => Effect.promise(() => endPool(pool))
+  )
+
 export const run = (adminUrl: Redacted.Redacted, options: Options): Effect.Effect<PeerRun.PeerResult, BenchError> =>
   Effect.scoped(Effect.gen(function*() {
     const concurrentJobs = options.concurrentJobs ?? defaults.concurrentJobs
@@ -95,20 +113,7 @@ export const run = (adminUrl: Redacted.Redacted, options: Options): Effect.Effec
       )
     })
 
-    // Our pool, not graphile's: graphile ends its own pool without waiting and unhooks its error
-    // handler at `stop()`, so the DROP DATABASE right after kills connections nobody listens to any
-    // more, and pg's unhandled "error" event takes the process down. Ours is ended after the runner,
-    // and awaited until every connection is closed: `pool.end()` itself resolves before that.
-    const pool = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const pool = new pg.Pool({ connectionString: Redacted.value(db.url), max: maxPoolSize })
-        const report = (error: Error) => console.error(`graphile-worker pool: ${error.message}`)
-        pool.on("error", report)
-        pool.on("connect", (client) => client.on("error", report))
-        return pool
-      }),
-      (pool) => Effect.promise(() => endPool(pool))
-    )
+    const pool = yield* ownPool(db.url, maxPoolSize)
     const runner = yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: () =>
