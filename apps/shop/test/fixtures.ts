@@ -6,13 +6,11 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpApiClient from "@effect/platform/HttpApiClient"
 import { ShopApi } from "@shop/domain/Api"
 import type { PeriodicWorker } from "@shop/lifecycle"
+import { TempDir } from "@shop/process-harness"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import * as Fs from "node:fs"
-import * as Os from "node:os"
-import * as Path from "node:path"
 
 export const anOrder = (email = "ada@example.com") => ({
   email,
@@ -42,11 +40,7 @@ export const firstTick = (worker: PeriodicWorker.PeriodicWorker) =>
   Effect.repeat(worker.stats, { until: (stats) => stats.ticks >= 1, schedule: Schedule.spaced("5 millis") })
 
 /** A temporary directory, removed with the scope. */
-export const tempDir = (prefix: string) =>
-  Effect.acquireRelease(
-    Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), prefix))),
-    (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
-  )
+export const tempDir = (prefix: string) => TempDir.tempDir(prefix)
 
 export interface RawResponse {
   readonly status: number
