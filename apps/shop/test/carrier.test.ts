@@ -9,7 +9,8 @@ import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import { Bookings } from "../src/Bookings.js"
 import { anOrder, clientFor, eventually as eventuallyWithin, metricsText } from "./fixtures.js"
-import { freshDatabase, sqlFor, startShop } from "./support.js"
+import { freshDatabase } from "./layers.js"
+import { sqlFor, startShop } from "./support.js"
 
 /** The carrier's pace (tens of milliseconds per step, 200 orders) needs a longer wait than the default. */
 const eventually = <A, E, R>(check: Effect.Effect<A, E, R>, holds: (a: A) => boolean, what: string) =>

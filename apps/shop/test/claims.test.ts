@@ -9,9 +9,8 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
-import * as Deferred from "effect/Deferred"
+import { TestDatabase } from "@shop/database/testing"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import * as Fs from "node:fs"
 import { Bookings } from "../src/Bookings.js"
 import { Fulfillment } from "../src/Fulfillment.js"
@@ -22,23 +21,11 @@ import { eventually } from "./fixtures.js"
 import { bookings, fulfillment, paidOrder, services } from "./layers.js"
 
 /**
- * Holds a row lock, as another replica's claim would, until the returned `release` runs. Forked into
- * a scope that closes before the layers' (`Effect.scoped` inside `Effect.provide`), so a failed test
- * rolls it back first: closing the pool never waits on a transaction the test still holds.
+ * `TestDatabase.holdRowLock` stands for another replica's claim. It is forked into a scope that closes
+ * before the layers' (`Effect.scoped` inside `Effect.provide`), so a failed test rolls it back first:
+ * closing the pool never waits on a transaction the test still holds.
  */
-const holdRowLock = (sql: SqlClient.SqlClient, table: "orders" | "outbox", id: number) =>
-  Effect.gen(function*() {
-    const locked = yield* Deferred.make<void>()
-    const release = yield* Deferred.make<void>()
-    const holder = yield* sql.withTransaction(
-      sql`SELECT id FROM ${sql(table)} WHERE id = ${id} FOR UPDATE`.pipe(
-        Effect.zipRight(Deferred.succeed(locked, undefined)),
-        Effect.zipRight(Deferred.await(release))
-      )
-    ).pipe(Effect.orDie, Effect.forkScoped)
-    yield* Deferred.await(locked)
-    return Effect.zipRight(Deferred.succeed(release, undefined), Fiber.join(holder))
-  })
+const holdRowLock = TestDatabase.holdRowLock
 
 /** A claim that waits on a lock fails here instead of hanging the test (a normal one takes milliseconds). */
 const withoutWaiting = <A>(claim: Effect.Effect<A>) =>

@@ -6,7 +6,6 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpApiClient from "@effect/platform/HttpApiClient"
 import { ShopApi } from "@shop/domain/Api"
 import type { PeriodicWorker } from "@shop/lifecycle"
-import { TempDir } from "@shop/process-harness"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
@@ -38,9 +37,6 @@ export const eventually = <A, E, R>(
 /** Waits for a worker's start-up tick, so a test's rows are not claimed by it. */
 export const firstTick = (worker: PeriodicWorker.PeriodicWorker) =>
   Effect.repeat(worker.stats, { until: (stats) => stats.ticks >= 1, schedule: Schedule.spaced("5 millis") })
-
-/** A temporary directory, removed with the scope. */
-export const tempDir = (prefix: string) => TempDir.tempDir(prefix)
 
 export interface RawResponse {
   readonly status: number

@@ -11,6 +11,7 @@ import { Database } from "@shop/database"
 import { TestDatabase } from "@shop/database/testing"
 import { CreateOrder } from "@shop/domain/Order"
 import { BackgroundTasks, GracefulHttp, Lifecycle } from "@shop/lifecycle"
+import { TempDir } from "@shop/process-harness"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -25,7 +26,7 @@ import { Mailer } from "../src/Mailer.js"
 import { Orders } from "../src/Orders.js"
 import { ShopConfig } from "../src/ShopConfig.js"
 import { DatabaseReadinessLive, EdgeLive, ServicesLive } from "../src/ShopLive.js"
-import { anOrder, clientFor, firstTick, type ShopClient, tempDir } from "./fixtures.js"
+import { anOrder, clientFor, firstTick, type ShopClient } from "./fixtures.js"
 
 /**
  * What every test starts from: the fulfillment worker and the outbox sweeper tick only when a test
@@ -43,9 +44,9 @@ export const testSettings: Readonly<Record<string, string>> = {
   CARRIER_SIM_DELIVERED_AFTER: "60 millis"
 }
 
-/** The shop's settings for the layers it provides: {@link testSettings} overridden by `settings`. */
+/** `settings` as the configuration the layers it is provided to read (instead of the environment). */
 export const settingsLayer = (settings: Readonly<Record<string, string>>) =>
-  Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({ ...testSettings, ...settings }))))
+  Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(settings))))
 
 /** The log lines of the layers and the test, kept for assertions instead of printed. */
 export class TestLogs extends Context.Tag("test/TestLogs")<TestLogs, {
@@ -60,31 +61,49 @@ export class TestLogs extends Context.Tag("test/TestLogs")<TestLogs, {
   }))
 }
 
+/** A fresh database for the scope (dropped with it): pass it to several `startShop`s to share it. */
+export const freshDatabase = Effect.flatMap(TestDatabase.adminUrl, TestDatabase.create)
+
 /**
- * A fresh database for the scope (dropped with it), migrated by the shop's own database layer, which
- * reads its settings as in production (`DATABASE_POOL_SIZE`, `DATABASE_CONNECT_TIMEOUT`, …); the
- * shop's settings (`ShopConfig`; its `mailDir` is a temporary directory of the layer's own), the file
+ * A mail directory for the scope (removed with it), a fresh database unless `databaseUrl` is given, and
+ * the settings that point the shop at them: {@link testSettings}, then `DATABASE_URL` and `MAIL_DIR`,
+ * then `settings`.
+ */
+export const testEnvironment = (settings: Readonly<Record<string, string>> = {}, databaseUrl?: Redacted.Redacted) =>
+  Effect.gen(function*() {
+    const url = databaseUrl ?? (yield* freshDatabase)
+    const mailDir = yield* TempDir.tempDir("shop-mail-")
+    return { ...testSettings, DATABASE_URL: Redacted.value(url), MAIL_DIR: mailDir, ...settings }
+  }).pipe(Effect.orDie)
+
+/** `layer` built on a {@link testEnvironment} of its own, every part of it reading the same settings. */
+const onTestEnvironment = <A, E>(settings: Readonly<Record<string, string>>, layer: Layer.Layer<A, E>) =>
+  Layer.unwrapScoped(
+    Effect.map(testEnvironment(settings), (environment) => Layer.provide(layer, settingsLayer(environment)))
+  ).pipe(Layer.orDie)
+
+/**
+ * The shop's own database layer (migrated; it reads its settings as in production:
+ * `DATABASE_POOL_SIZE`, `DATABASE_CONNECT_TIMEOUT`, …), the shop's settings (`ShopConfig`), the file
  * mailer, background tasks, the lifecycle they register with and the database readiness check. Log
  * lines go to {@link TestLogs}.
  */
-export const infrastructure = (settings: Readonly<Record<string, string>> = {}) =>
-  Layer.unwrapScoped(
-    Effect.gen(function*() {
-      const databaseUrl = yield* Effect.flatMap(TestDatabase.adminUrl, TestDatabase.create)
-      const mailDir = yield* tempDir("shop-mail-")
-      return Layer.mergeAll(Mailer.layer, BackgroundTasks.layerConfig(), DatabaseReadinessLive).pipe(
-        Layer.provideMerge(ShopConfig.layer),
-        Layer.provideMerge(Database.layerMigrated),
-        Layer.provideMerge(Lifecycle.layer),
-        Layer.provideMerge(TestLogs.layer),
-        Layer.provide(settingsLayer({ DATABASE_URL: Redacted.value(databaseUrl), MAIL_DIR: mailDir, ...settings }))
-      )
-    }).pipe(Effect.orDie)
-  ).pipe(Layer.orDie)
+const InfrastructureTest = Layer.mergeAll(Mailer.layer, BackgroundTasks.layerConfig(), DatabaseReadinessLive).pipe(
+  Layer.provideMerge(ShopConfig.layer),
+  Layer.provideMerge(Database.layerMigrated),
+  Layer.provideMerge(Lifecycle.layer),
+  Layer.provideMerge(TestLogs.layer)
+)
 
-/** The services requests call (`Users`, `Orders`, `Outbox`) on {@link infrastructure}. */
-export const services = (settings: Readonly<Record<string, string>> = {}) =>
-  ServicesLive.pipe(Layer.provideMerge(infrastructure(settings)))
+/** The services requests call (`Users`, `Orders`, `Outbox`). */
+const ServicesTest = ServicesLive.pipe(Layer.provideMerge(InfrastructureTest))
+
+/** {@link InfrastructureTest} on a fresh database. */
+export const infrastructure = (settings: Readonly<Record<string, string>> = {}) =>
+  onTestEnvironment(settings, InfrastructureTest)
+
+/** The services requests call (`Users`, `Orders`, `Outbox`), on {@link infrastructure}. */
+export const services = (settings: Readonly<Record<string, string>> = {}) => onTestEnvironment(settings, ServicesTest)
 
 /** A typed client of the contract, for the server of {@link api}; `baseUrl` for what it cannot send. */
 export class ApiClient extends Context.Tag("test/ApiClient")<
@@ -102,18 +121,16 @@ export class ApiClient extends Context.Tag("test/ApiClient")<
  * {@link ApiClient} for it: no workers, no carrier.
  */
 export const api = (settings: Readonly<Record<string, string>> = {}) =>
-  ApiClient.layer.pipe(
-    Layer.provideMerge(EdgeLive),
-    Layer.provideMerge(services(settings)),
-    Layer.provide(settingsLayer(settings)),
-    Layer.orDie
-  )
+  onTestEnvironment(settings, ApiClient.layer.pipe(Layer.provideMerge(EdgeLive), Layer.provideMerge(ServicesTest)))
 
 /** The fulfillment worker on {@link infrastructure}, once its start-up tick is done. */
 export const fulfillment = (settings: Readonly<Record<string, string>> = {}) =>
-  Fulfillment.layer.pipe(
-    Layer.tap((context) => firstTick(Context.get(context, Fulfillment).worker)),
-    Layer.provideMerge(infrastructure(settings))
+  onTestEnvironment(
+    settings,
+    Fulfillment.layer.pipe(
+      Layer.tap((context) => firstTick(Context.get(context, Fulfillment).worker)),
+      Layer.provideMerge(InfrastructureTest)
+    )
   )
 
 /**
@@ -121,11 +138,14 @@ export const fulfillment = (settings: Readonly<Record<string, string>> = {}) =>
  * dispatcher's start-up tick is done. `CARRIER_URL` in `settings` names the carrier (a fake, usually).
  */
 export const bookings = (settings: Readonly<Record<string, string>> = {}) =>
-  Bookings.layer.pipe(
-    Layer.tap((context) => firstTick(Context.get(context, Bookings).dispatcher)),
-    Layer.provideMerge(Carrier.layer),
+  onTestEnvironment(
     // the dispatcher only claims when the test triggers it, unless the test says otherwise
-    Layer.provideMerge(services({ CARRIER_DISPATCH_INTERVAL: "1 hour", ...settings }))
+    { CARRIER_DISPATCH_INTERVAL: "1 hour", ...settings },
+    Bookings.layer.pipe(
+      Layer.tap((context) => firstTick(Context.get(context, Bookings).dispatcher)),
+      Layer.provideMerge(Carrier.layer),
+      Layer.provideMerge(ServicesTest)
+    )
   )
 
 /** An order placed and paid through the `Orders` service, as the API would; returns its id. */

@@ -3,7 +3,6 @@ import { assert, describe, it } from "@effect/vitest"
 import { Database } from "@shop/database"
 import { TestDatabase } from "@shop/database/testing"
 import { NotReady } from "@shop/domain/Errors"
-import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -19,15 +18,7 @@ describe("readiness follows the database", () => {
       const { baseUrl, databaseUrl } = yield* startShop()
       const sql = yield* sqlFor(databaseUrl)
       const id = idOf(yield* call(baseUrl, "POST", "/v1/orders", anOrder()))
-      const locked = yield* Deferred.make<void>()
-      const release = yield* Deferred.make<void>()
-      const holder = yield* sql.withTransaction(
-        sql`SELECT id FROM orders WHERE id = ${id} FOR UPDATE`.pipe(
-          Effect.zipRight(Deferred.succeed(locked, undefined)),
-          Effect.zipRight(Deferred.await(release))
-        )
-      ).pipe(Effect.orDie, Effect.fork)
-      yield* Deferred.await(locked)
+      const release = yield* TestDatabase.holdRowLock(sql, "orders", id)
       const pay = yield* Effect.fork(call(baseUrl, "POST", `/v1/orders/${id}/pay`))
       // the pay request's backend, waiting on the row lock: kill it, as a server restart would
       const victims = yield* sql<{ pid: number }>`
@@ -43,8 +34,7 @@ describe("readiness follows the database", () => {
       assert.strictEqual(response.status, 503)
       assert.strictEqual(response.headers.get("retry-after"), "1")
       assert.strictEqual(errorBody(response.body)._tag, "ServiceUnavailable")
-      yield* Deferred.succeed(release, undefined)
-      yield* Fiber.join(holder)
+      yield* release
       assert.strictEqual((yield* call(baseUrl, "POST", `/v1/orders/${id}/pay`)).status, 200, "the pool recovers")
     }))
 

@@ -6,7 +6,6 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Database } from "@shop/database"
-import { TestDatabase } from "@shop/database/testing"
 import { GracefulHttp, Lifecycle } from "@shop/lifecycle"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -15,11 +14,8 @@ import * as Redacted from "effect/Redacted"
 import { Fulfillment } from "../src/Fulfillment.js"
 import { OutboxSweeper } from "../src/Outbox.js"
 import { ShopLive } from "../src/ShopLive.js"
-import { firstTick, tempDir } from "./fixtures.js"
-import { settingsLayer, TestLogs } from "./layers.js"
-
-/** A fresh database for the test (dropped with the scope): pass it to several `startShop`s to share it. */
-export const freshDatabase = Effect.flatMap(TestDatabase.adminUrl, TestDatabase.create)
+import { firstTick } from "./fixtures.js"
+import { settingsLayer, testEnvironment, TestLogs } from "./layers.js"
 
 /** A SQL client of the test's own on `url`, independent of any shop's pool (which closes with the shop). */
 export const sqlFor = (url: Redacted.Redacted) =>
@@ -30,17 +26,12 @@ export const sqlFor = (url: Redacted.Redacted) =>
 
 export const startShop = (settings: Record<string, string> = {}, options: { databaseUrl?: Redacted.Redacted } = {}) =>
   Effect.gen(function*() {
-    const databaseUrl = options.databaseUrl ?? (yield* freshDatabase)
-    const mailDir = yield* tempDir("shop-mail-")
+    const environment = yield* testEnvironment(settings, options.databaseUrl)
     const context = yield* Layer.build(
       ShopLive.pipe(
         Layer.provideMerge(Lifecycle.layer),
         Layer.provideMerge(TestLogs.layer),
-        Layer.provide(settingsLayer({
-          DATABASE_URL: Redacted.value(databaseUrl),
-          MAIL_DIR: mailDir,
-          ...settings
-        }))
+        Layer.provide(settingsLayer(environment))
       )
     )
     // Both workers tick once at start-up: let that happen before the test writes its rows.
@@ -48,5 +39,12 @@ export const startShop = (settings: Record<string, string> = {}, options: { data
     yield* firstTick(Context.get(context, OutboxSweeper))
     const port = Context.get(context, GracefulHttp.GracefulHttp).port
     const logs = Context.get(context, TestLogs).lines
-    return { context, port, baseUrl: `http://127.0.0.1:${port}`, mailDir, logs, databaseUrl }
+    return {
+      context,
+      port,
+      baseUrl: `http://127.0.0.1:${port}`,
+      mailDir: environment.MAIL_DIR,
+      logs,
+      databaseUrl: Redacted.make(environment.DATABASE_URL)
+    }
   })

@@ -39,7 +39,7 @@ const waitingOnLocks = (sql: SqlClient.SqlClient, n: number) =>
   )
 
 layer(OrdersTest, { excludeTestServices: true })("order transitions", (it) => {
-  it.effect(
+  it.scoped(
     "a pay answers the status it produced, not that of a cancel that committed after it",
     () =>
       Effect.gen(function*() {
@@ -47,23 +47,14 @@ layer(OrdersTest, { excludeTestServices: true })("order transitions", (it) => {
         const sql = yield* SqlClient.SqlClient
         const { id } = yield* newOrder
 
-        const locked = yield* Deferred.make<void>()
-        const release = yield* Deferred.make<void>()
-        const holder = yield* sql.withTransaction(
-          sql`SELECT id FROM orders WHERE id = ${id} FOR UPDATE`.pipe(
-            Effect.zipRight(Deferred.succeed(locked, undefined)),
-            Effect.zipRight(Deferred.await(release))
-          )
-        ).pipe(Effect.orDie, Effect.fork)
-        yield* Deferred.await(locked)
+        const release = yield* TestDatabase.holdRowLock(sql, "orders", id)
 
         // the pay first, then the cancel: each waits for the row
         const pay = yield* Effect.fork(Effect.either(orders.transition(id, "paid")))
         yield* waitingOnLocks(sql, 1)
         const cancel = yield* Effect.fork(Effect.either(orders.transition(id, "cancelled")))
         yield* waitingOnLocks(sql, 2)
-        yield* Deferred.succeed(release, undefined)
-        yield* Fiber.join(holder)
+        yield* release
 
         for (
           const [attempted, answer] of [["paid", yield* Fiber.join(pay)], [

@@ -110,21 +110,45 @@ export const layer: Layer.Layer<
   .unwrapEffect(Effect.map(adminUrl, (url) => layerFrom(url)))
 
 /**
+ * Runs `statement` in a transaction on one of `sql`'s pooled connections and keeps the transaction
+ * open: what it took (a connection, row locks) stays taken. Returns the effect that lets it go and
+ * waits until the transaction ended; the scope's end lets it go too.
+ */
+const holdInTransaction = <A, E>(
+  sql: SqlClient.SqlClient,
+  statement: Effect.Effect<A, E>
+): Effect.Effect<Effect.Effect<void>, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const held = yield* Deferred.make<void>()
+    const release = yield* Deferred.make<void>()
+    const holder = yield* sql.withTransaction(
+      statement.pipe(Effect.zipRight(Deferred.succeed(held, undefined)), Effect.zipRight(Deferred.await(release)))
+    ).pipe(Effect.orDie, Effect.forkScoped)
+    yield* Deferred.await(held)
+    return Effect.zipRight(Deferred.succeed(release, undefined), Fiber.join(holder))
+  })
+
+/**
  * Takes one of `sql`'s pooled connections and keeps it in an open transaction, so a pool of one has
  * nothing to give. Returns the effect that lets it go (and waits until it is back in the pool); the
  * scope's end lets it go too.
  *
  * @since 0.2.0
  */
-export const holdConnection = (
-  sql: SqlClient.SqlClient
+export const holdConnection = (sql: SqlClient.SqlClient): Effect.Effect<Effect.Effect<void>, never, Scope.Scope> =>
+  holdInTransaction(sql, Effect.void)
+
+/**
+ * Takes the row lock of row `id` of `table` (`SELECT … FOR UPDATE`) in an open transaction, as another
+ * replica's claim or a concurrent request would. Statements that want the row wait (or skip it, with
+ * `SKIP LOCKED`) until the returned effect lets it go; the scope's end lets it go too. Its waiters are
+ * served in turn, in the order they queued.
+ *
+ * @since 0.2.0
+ */
+export const holdRowLock = (
+  sql: SqlClient.SqlClient,
+  table: string,
+  id: number
 ): Effect.Effect<Effect.Effect<void>, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const held = yield* Deferred.make<void>()
-    const release = yield* Deferred.make<void>()
-    const holder = yield* sql.withTransaction(
-      Effect.zipRight(Deferred.succeed(held, undefined), Deferred.await(release))
-    ).pipe(Effect.orDie, Effect.forkScoped)
-    yield* Deferred.await(held)
-    return Effect.zipRight(Deferred.succeed(release, undefined), Fiber.join(holder))
-  })
+  holdInTransaction(sql, sql`SELECT id FROM ${sql(table)} WHERE id = ${id} FOR UPDATE`)
