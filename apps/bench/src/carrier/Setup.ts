@@ -7,7 +7,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { BenchError } from "../BenchError.js"
-import type * as CarrierSimProcess from "../CarrierSimProcess.js"
+import * as CarrierSimProcess from "../CarrierSimProcess.js"
+import * as ShopProcess from "../ShopProcess.js"
 import type { CarrierOptions } from "./Options.js"
 
 export const millis = (d: Duration.Duration) => `${Duration.toMillis(d)} millis`
@@ -63,6 +64,38 @@ export const checkOnePerKey = (stats: CarrierSimProcess.Stats, ids: ReadonlyArra
   }
   return problems
 }
+
+/**
+ * The standalone simulator answering after `latency`, then the shop booking through it with a
+ * `CARRIER_TIMEOUT` well past the latency; `env` adds to (or overrides) the shop's environment.
+ */
+export const startSimAndShop = (options: CarrierOptions, run: {
+  readonly latency: Duration.Duration
+  readonly simName: string
+  readonly shopName: string
+  readonly applicationName: string
+  readonly env?: Readonly<Record<string, string>>
+  readonly output?: Pick<ShopProcess.StartOptions, "echo" | "onLine">
+}) =>
+  Effect.gen(function*() {
+    const sim = yield* CarrierSimProcess.start({
+      name: run.simName,
+      cwd: options.cwd,
+      settings: simSettings(run.latency)
+    })
+    const shop = yield* ShopProcess.start({
+      name: run.shopName,
+      cwd: options.cwd,
+      env: {
+        ...carrierShopEnv(options, sim.url, run.applicationName),
+        CARRIER_TIMEOUT: `${Math.max(10_000, 5 * Duration.toMillis(run.latency))} millis`,
+        ...run.env
+      },
+      readyTimeout: options.readyTimeout,
+      ...run.output
+    })
+    return { sim, shop }
+  })
 
 export const carrierShopEnv = (options: CarrierOptions, simUrl: string, applicationName: string) => ({
   ...options.env,

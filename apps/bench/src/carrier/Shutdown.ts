@@ -17,7 +17,7 @@ import { ms } from "../Report.js"
 import * as ShopMetrics from "../ShopMetrics.js"
 import * as ShopProcess from "../ShopProcess.js"
 import type { CarrierOptions } from "./Options.js"
-import { carrierShopEnv, checkOnePerKey, deleteOrders, pollWindow, seedPacked, simSettings } from "./Setup.js"
+import { checkOnePerKey, deleteOrders, pollWindow, seedPacked, startSimAndShop } from "./Setup.js"
 import { type LogLine, parseLogLine } from "./ShopLog.js"
 
 /** The poll times around a state being reached: the start of the last miss and the end of the first hit. */
@@ -55,27 +55,21 @@ export interface ShutdownData {
 
 const name = "shop-carrier-sigterm"
 
-const startProcesses = (options: CarrierOptions, logs: Array<LogLine>) =>
-  Effect.gen(function*() {
-    const latencyMs = Duration.toMillis(options.carrierShutdownLatency)
-    const sim = yield* CarrierSimProcess.start({
-      name: "carrier-sim-sigterm",
-      cwd: options.cwd,
-      settings: simSettings(options.carrierShutdownLatency)
-    })
-    const shop = yield* ShopProcess.start({
-      name,
-      cwd: options.cwd,
-      env: {
-        ...carrierShopEnv(options, sim.url, "bench-carrier-sigterm"),
-        // its own shutdown log (timestamps to the millisecond) splits SIGTERM → exit
-        LOG_FORMAT: "json",
-        LOG_LEVEL: "Info",
-        CARRIER_TIMEOUT: `${Math.max(10_000, 5 * latencyMs)} millis`,
-        CARRIER_SHUTDOWN_TIMEOUT: `${Math.max(20_000, 3 * latencyMs)} millis`,
-        SHUTDOWN_TIMEOUT: `${Math.max(25_000, 4 * latencyMs)} millis`
-      },
-      readyTimeout: options.readyTimeout,
+const startProcesses = (options: CarrierOptions, logs: Array<LogLine>) => {
+  const latencyMs = Duration.toMillis(options.carrierShutdownLatency)
+  return startSimAndShop(options, {
+    latency: options.carrierShutdownLatency,
+    simName: "carrier-sim-sigterm",
+    shopName: name,
+    applicationName: "bench-carrier-sigterm",
+    env: {
+      // its own shutdown log (timestamps to the millisecond) splits SIGTERM → exit
+      LOG_FORMAT: "json",
+      LOG_LEVEL: "Info",
+      CARRIER_SHUTDOWN_TIMEOUT: `${Math.max(20_000, 3 * latencyMs)} millis`,
+      SHUTDOWN_TIMEOUT: `${Math.max(25_000, 4 * latencyMs)} millis`
+    },
+    output: {
       echo: false,
       onLine: (line) =>
         Option.match(parseLogLine(line), {
@@ -89,9 +83,9 @@ const startProcesses = (options: CarrierOptions, logs: Array<LogLine>) =>
             )
           }
         })
-    })
-    return { sim, shop }
+    }
   })
+}
 
 type Processes = Effect.Effect.Success<ReturnType<typeof startProcesses>>
 

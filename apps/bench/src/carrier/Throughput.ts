@@ -21,7 +21,7 @@ import * as ShopMetrics from "../ShopMetrics.js"
 import * as ShopProcess from "../ShopProcess.js"
 import type { CarrierOptions } from "./Options.js"
 import { type Sched, schedDelta, schedOf } from "./Sched.js"
-import { backends, carrierShopEnv, checkOnePerKey, deleteOrders, seedPacked, simSettings } from "./Setup.js"
+import { backends, checkOnePerKey, deleteOrders, seedPacked, startSimAndShop } from "./Setup.js"
 import * as Sampling from "./ThroughputSampling.js"
 
 export interface Range {
@@ -89,23 +89,11 @@ export interface ThroughputData {
 const applicationName = "bench-carrier-throughput"
 
 const startProcesses = (options: CarrierOptions) =>
-  Effect.gen(function*() {
-    const latencyMs = Duration.toMillis(options.carrierLatency)
-    const sim = yield* CarrierSimProcess.start({
-      name: "carrier-sim",
-      cwd: options.cwd,
-      settings: simSettings(options.carrierLatency)
-    })
-    const shop = yield* ShopProcess.start({
-      name: "shop-carrier",
-      cwd: options.cwd,
-      env: {
-        ...carrierShopEnv(options, sim.url, applicationName),
-        CARRIER_TIMEOUT: `${Math.max(10_000, 5 * latencyMs)} millis`
-      },
-      readyTimeout: options.readyTimeout
-    })
-    return { sim, shop }
+  startSimAndShop(options, {
+    latency: options.carrierLatency,
+    simName: "carrier-sim",
+    shopName: "shop-carrier",
+    applicationName
   })
 
 /** The CPU counters of the shop, the simulator, the shop's backends and the machine, now. */
