@@ -48,6 +48,42 @@ const camelRow = (row: Record<string, unknown>): any => {
 /** pg rejects a checkout that waited past `connectionTimeoutMillis` with this message. */
 const isAcquireTimeout = (error: Error) => /timeout exceeded when trying to connect/.test(error.message)
 
+const execute = <A>(pool: Pg.Pool, text: string, params: ReadonlyArray<unknown>) =>
+  Effect.async<ReadonlyArray<A>, SqlError>((resume) => {
+    pool.query(text, params as Array<unknown>, (error: Error | undefined, result: Pg.QueryResult) => {
+      if (error === undefined || error === null) return resume(Effect.succeed(result.rows.map(camelRow)))
+      const message = isAcquireTimeout(error) ? "Failed to acquire connection" : "Failed to execute statement"
+      resume(Effect.fail(new SqlError({ cause: error, message })))
+    })
+  })
+
+/**
+ * {@link query} on a pool the caller holds: a service that took `PgPool` once, when it was built, runs
+ * its statements without providing the pool on every call (which copies the fiber's whole context).
+ *
+ * @since 0.2.0
+ */
+export const queryOn =
+  (pool: Pg.Pool) => <A>(text: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<A>, SqlError> =>
+    // one look at the fiber for both: inside `sql.withTransaction`, and whether a tracer is on (a span as
+    // the SqlClient opens one, only then: otherwise not even a no-op span)
+    Effect.withFiberRuntime((fiber) => {
+      const transaction = Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)
+      const run = Option.isSome(transaction)
+        ? Effect.map(
+          transaction.value[0].execute(text, params, undefined),
+          (rows) => rows.map(camelRow) as ReadonlyArray<A>
+        )
+        : execute<A>(pool, text, params)
+      return fiber.getFiberRef(FiberRef.currentTracerEnabled)
+        ? Effect.withSpan(run, "sql.execute", {
+          kind: "client",
+          captureStackTrace: false,
+          attributes: { "db.system.name": "postgresql", "db.query.text": text }
+        })
+        : run
+    })
+
 /**
  * Runs `text` with `params` (`$1`, `$2`…) and returns the rows with camelCase column names. Nested
  * JSON values are returned as PostgreSQL built them: give their keys the wanted case in the SQL.
@@ -59,32 +95,4 @@ export const query = <A>(text: string, params: ReadonlyArray<unknown>): Effect.E
   ReadonlyArray<A>,
   SqlError,
   PgPool
-> =>
-  // A span as the SqlClient opens one, only when a tracer is on: otherwise not even a no-op span.
-  Effect.withFiberRuntime((fiber) =>
-    fiber.getFiberRef(FiberRef.currentTracerEnabled)
-      ? Effect.withSpan(run<A>(text, params), "sql.execute", {
-        kind: "client",
-        captureStackTrace: false,
-        attributes: { "db.system.name": "postgresql", "db.query.text": text }
-      })
-      : run<A>(text, params)
-  )
-
-const run = <A>(text: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<A>, SqlError, PgPool> =>
-  Effect.flatMap(
-    Effect.serviceOption(SqlClient.TransactionConnection),
-    Option.match({
-      onSome: ([connection]) =>
-        Effect.map(connection.execute(text, params, undefined), (rows) => rows.map(camelRow) as ReadonlyArray<A>),
-      onNone: () =>
-        Effect.flatMap(PgPool, (pool) =>
-          Effect.async<ReadonlyArray<A>, SqlError>((resume) => {
-            pool.query(text, params as Array<unknown>, (error: Error | undefined, result: Pg.QueryResult) => {
-              if (error === undefined || error === null) return resume(Effect.succeed(result.rows.map(camelRow)))
-              const message = isAcquireTimeout(error) ? "Failed to acquire connection" : "Failed to execute statement"
-              resume(Effect.fail(new SqlError({ cause: error, message })))
-            })
-          }))
-    })
-  )
+> => Effect.flatMap(PgPool, (pool) => queryOn(pool)<A>(text, params))
