@@ -16,6 +16,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import { withCompiled } from "./compiled.js"
 import { normalizeUrlParams } from "./urlParams.js"
 
 type Decoder = (input: unknown) => Either.Either<unknown, ParseResult.ParseError>
@@ -36,7 +37,7 @@ const encodedOf = (schema: Schema.Schema.Any, status: (ast: Schema.Schema.Any["a
     status: status(schema.ast),
     kind: HttpApiSchema.isVoid(schema.ast) ? "Void" : encoding.kind,
     contentType: encoding.contentType,
-    encode: Schema.encodeUnknownEither(schema as Schema.Schema<unknown, unknown>)
+    encode: withCompiled(schema.ast, false, Schema.encodeUnknownEither(schema as Schema.Schema<unknown, unknown>))
   }
 }
 
@@ -112,7 +113,8 @@ export interface EndpointSchemas {
 const decoder = (schema: Option.Option<Schema.Schema.Any>): Decoder | undefined =>
   Option.match(schema, {
     onNone: () => undefined,
-    onSome: (schema) => Schema.decodeUnknownEither(schema as Schema.Schema<unknown, unknown>)
+    onSome: (schema) =>
+      withCompiled(schema.ast, true, Schema.decodeUnknownEither(schema as Schema.Schema<unknown, unknown>))
   })
 
 export const compile = (endpoint: HttpApiEndpoint.HttpApiEndpoint.AnyWithProps): EndpointSchemas => {

@@ -6,6 +6,7 @@
 import type * as Http from "node:http"
 import type * as Net from "node:net"
 import * as LifecycleMetrics from "../LifecycleMetrics.js"
+import { SlotSet } from "./slotSet.js"
 
 const noLabels: ReadonlyArray<never> = []
 
@@ -14,7 +15,7 @@ export interface Connections {
   /** Open TCP connections (for TLS, the sockets under the TLS layer). */
   readonly sockets: ReadonlySet<Net.Socket>
   /** Responses not finished yet: the requests in flight. */
-  readonly responses: ReadonlySet<Http.ServerResponse>
+  readonly responses: { readonly size: number } & Iterable<Http.ServerResponse>
   readonly isDraining: () => boolean
   /**
    * From now on every response says `Connection: close`, and every connection is closed as soon as its
@@ -40,7 +41,8 @@ const isServing = (socket: Net.Socket) => (socket as { _httpMessage?: unknown })
  */
 export const track = (server: Http.Server): Connections => {
   const sockets = new Set<Net.Socket>()
-  const responses = new Set<Http.ServerResponse>()
+  // not a Set: one add and one delete per request made old-generation garbage (see SlotSet)
+  const responses = new SlotSet<Http.ServerResponse>()
   // the socket HTTP is read from: the TCP socket itself, or the TLS socket over it once the handshake is done
   const httpSocket = new WeakMap<Net.Socket, Net.Socket>()
   // bytes read when the socket's last response was done: more since then means a request is arriving

@@ -1,0 +1,206 @@
+/**
+ * Schema decoders and encoders compiled from the AST into plain functions, for the shapes a JSON API
+ * sends and answers with: structs, arrays, primitive unions, refinements, declarations and
+ * transformations. They follow `ParseResult`'s own algorithm node for node (the same checks in the same
+ * order, the same filters and transformations called with the same arguments, the same output), without
+ * its per-node `Either`s, issues and options, which were the largest share of the fast server's CPU
+ * after the socket writes (apps/bench/README.md).
+ *
+ * A compiled function only ever answers for a value the schema accepts; on anything else — a failed
+ * check, a transformation that fails or goes async — it gives {@link Fallback}, and the caller runs the
+ * schema's own parser, so every error (and every edge the compiler did not foresee) is `ParseResult`'s.
+ * A schema with a node kind it does not know is not compiled at all (`undefined`).
+ *
+ * @internal
+ */
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as AST from "effect/SchemaAST"
+
+/** A compiled parser could not vouch for the value: run the schema's own. */
+export const Fallback: unique symbol = Symbol.for("@shop/fast-httpapi/Fallback")
+
+export type Compiled = (input: unknown) => unknown
+
+const options = AST.defaultParseOption
+
+/** What `ParseResult` makes of a transformation's or declaration's result, when it is synchronous. */
+const settled = (result: unknown): unknown =>
+  Either.isEither(result) && Either.isRight(result) ? result.right : Fallback
+
+const isRecord = (u: unknown): u is Record<PropertyKey, unknown> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** Not decomposed into parts: refinements of these keep the value as it is. */
+const isPrimitive = (ast: AST.AST): boolean => {
+  switch (ast._tag) {
+    case "StringKeyword":
+    case "NumberKeyword":
+    case "BooleanKeyword":
+    case "Literal":
+      return true
+    case "Refinement":
+      return isPrimitive(ast.from)
+    default:
+      return false
+  }
+}
+
+const dropRightRefinement = (ast: AST.AST): AST.AST => AST.isRefinement(ast) ? dropRightRefinement(ast.from) : ast
+
+const is = (predicate: (u: unknown) => boolean): Compiled => (u) => predicate(u) ? u : Fallback
+
+type Compile = (ast: AST.AST, isDecoding: boolean) => Compiled | undefined
+
+const typeLiteral = (ast: AST.TypeLiteral, isDecoding: boolean, compile: Compile): Compiled | undefined => {
+  if (ast.indexSignatures.length > 0 || ast.propertySignatures.length === 0) return undefined
+  const fields: Array<readonly [string, Compiled, boolean]> = []
+  for (const ps of ast.propertySignatures) {
+    if (typeof ps.name !== "string" || ps.name === "__proto__") return undefined
+    const field = compile(ps.type, isDecoding)
+    if (field === undefined) return undefined
+    fields.push([ps.name, field, ps.isOptional])
+  }
+  return (input) => {
+    if (!isRecord(input)) return Fallback
+    // as ParseResult with the default options: the declared keys in their order, excess keys dropped
+    const output: Record<string, unknown> = {}
+    for (const [name, field, isOptional] of fields) {
+      if (isOptional && !Object.prototype.hasOwnProperty.call(input, name)) continue
+      const value = field(input[name])
+      if (value === Fallback) return Fallback
+      output[name] = value
+    }
+    return output
+  }
+}
+
+const arrayOf = (ast: AST.TupleType, isDecoding: boolean, compile: Compile): Compiled | undefined => {
+  // `Schema.Array(item)`: no fixed elements, one rest element
+  if (ast.elements.length > 0 || ast.rest.length !== 1) return undefined
+  const item = compile(ast.rest[0].type, isDecoding)
+  if (item === undefined) return undefined
+  return (input) => {
+    if (!Array.isArray(input)) return Fallback
+    const output = new Array(input.length)
+    for (let i = 0; i < input.length; i++) {
+      const value = item(input[i])
+      if (value === Fallback) return Fallback
+      output[i] = value
+    }
+    return output
+  }
+}
+
+const refinement = (ast: AST.Refinement, isDecoding: boolean, compile: Compile): Compiled | undefined => {
+  if (isDecoding) {
+    const from = compile(ast.from, true)
+    if (from === undefined) return undefined
+    return (input) => {
+      const a = from(input)
+      return a === Fallback || Option.isSome(ast.filter(a, options, ast)) ? Fallback : a
+    }
+  }
+  // ParseResult encodes a refinement by decoding its type side (every check) and encoding what it refines
+  const from = compile(AST.typeAST(ast), true)
+  const to = compile(dropRightRefinement(ast.from), false)
+  if (from === undefined || to === undefined) return undefined
+  return (input) => {
+    const a = from(input)
+    return a === Fallback ? Fallback : to(a)
+  }
+}
+
+const transformation = (ast: AST.Transformation, isDecoding: boolean, compile: Compile): Compiled | undefined => {
+  const kind = ast.transformation
+  if (kind._tag === "TypeLiteralTransformation") return undefined
+  const transform = kind._tag === "FinalTransformation" ? (isDecoding ? kind.decode : kind.encode) : undefined
+  const from = isDecoding ? compile(ast.from, true) : compile(ast.to, false)
+  const to = isDecoding ? compile(ast.to, true) : compile(ast.from, false)
+  if (from === undefined || to === undefined) return undefined
+  return (input) => {
+    const a = from(input)
+    if (a === Fallback) return Fallback
+    const b = transform === undefined ? a : settled(transform(a, options, ast, input))
+    return b === Fallback ? Fallback : to(b)
+  }
+}
+
+/** A union of primitives: the value is unchanged by whichever member takes it, so any member will do. */
+const primitiveUnion = (ast: AST.Union, isDecoding: boolean, compile: Compile): Compiled | undefined => {
+  if (!ast.types.every(isPrimitive)) return undefined
+  const members: Array<Compiled> = []
+  for (const member of ast.types) {
+    const compiled = compile(member, isDecoding)
+    if (compiled === undefined) return undefined
+    members.push(compiled)
+  }
+  return (input) => {
+    for (const member of members) if (member(input) !== Fallback) return input
+    return Fallback
+  }
+}
+
+const node = (ast: AST.AST, isDecoding: boolean, compile: Compile): Compiled | undefined => {
+  switch (ast._tag) {
+    case "StringKeyword":
+      return is((u) => typeof u === "string")
+    case "NumberKeyword":
+      return is((u) => typeof u === "number")
+    case "BooleanKeyword":
+      return is((u) => typeof u === "boolean")
+    case "Literal": {
+      const literal = ast.literal
+      return is((u) => u === literal)
+    }
+    case "UnknownKeyword":
+    case "AnyKeyword":
+      return (u) => u
+    case "Declaration": {
+      const parse = isDecoding
+        ? ast.decodeUnknown(...ast.typeParameters)
+        : ast.encodeUnknown(...ast.typeParameters)
+      return (input) => settled(parse(input, options, ast))
+    }
+    case "Refinement":
+      return refinement(ast, isDecoding, compile)
+    case "Transformation":
+      return transformation(ast, isDecoding, compile)
+    case "TypeLiteral":
+      return typeLiteral(ast, isDecoding, compile)
+    case "TupleType":
+      return arrayOf(ast, isDecoding, compile)
+    case "Union":
+      return primitiveUnion(ast, isDecoding, compile)
+    default:
+      return undefined
+  }
+}
+
+/**
+ * Compiles `ast` for decoding or encoding, or `undefined` when a part of it is beyond the compiler. A
+ * node with parse options of its own, or a decoding fallback, is left to `ParseResult`.
+ */
+export const compile: Compile = (ast, isDecoding) => {
+  if (Option.isSome(AST.getParseOptionsAnnotation(ast))) return undefined
+  if (isDecoding && Option.isSome(AST.getDecodingFallbackAnnotation(ast))) return undefined
+  return node(ast, isDecoding, compile)
+}
+
+/**
+ * The schema's own `Either` parser, sped up by the compiled one where it can vouch for the value; the
+ * same results either way.
+ */
+export const withCompiled = (
+  ast: AST.AST,
+  isDecoding: boolean,
+  parse: (input: unknown) => Either.Either<unknown, ParseResult.ParseError>
+): (input: unknown) => Either.Either<unknown, ParseResult.ParseError> => {
+  const compiled = compile(ast, isDecoding)
+  if (compiled === undefined) return parse
+  return (input) => {
+    const output = compiled(input)
+    return output === Fallback ? parse(input) : Either.right(output)
+  }
+}
