@@ -160,9 +160,21 @@ const run = (plan: Plan, target: Target, route: FastRoute, input: object) => {
   // not done synchronously: the fiber goes on, and answers when it is done
   if (Exit.isFailure(exit) && exit.cause._tag === "Die" && Runtime.isAsyncFiberException(exit.cause.defect)) {
     const fiber = exit.cause.defect.fiber
-    fiber.addObserver((exit) => finish(plan, target, route, exit))
+    if (route.uninterruptible) {
+      fiber.addObserver((exit) => finish(plan, target, route, exit))
+      return
+    }
     // as the platform: a client that hangs up interrupts the handler, unless it is uninterruptible
-    if (!route.uninterruptible) interruptOnClose(target, fiber)
+    const onClose = () => {
+      if (!target.response.writableEnded) fiber.unsafeInterruptAsFork(HttpServerError.clientAbortFiberId)
+    }
+    target.response.once("close", onClose)
+    fiber.addObserver((exit) => {
+      // Node keeps a finished response reachable for a while: its listener must not keep the whole
+      // fiber (its stack, its FiberRefs) alive with it, which made it old-generation garbage
+      target.response.removeListener("close", onClose)
+      finish(plan, target, route, exit)
+    })
     return
   }
   finish(plan, target, route, exit)
