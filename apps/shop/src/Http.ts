@@ -5,7 +5,6 @@
  */
 import type * as HttpApi from "@effect/platform/HttpApi"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
-import * as HttpApiSwagger from "@effect/platform/HttpApiSwagger"
 import type * as HttpApp from "@effect/platform/HttpApp"
 import type * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
@@ -20,6 +19,7 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Docs from "./Docs.js"
 import { RequestPolicyLive } from "./HttpErrors.js"
 import { Orders } from "./Orders.js"
 import { Users } from "./Users.js"
@@ -121,7 +121,7 @@ const ServeLive = Layer.unwrapEffect(
  */
 export const HttpLive = ServeLive.pipe(
   HttpServer.withLogAddress,
-  Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+  Layer.provide(Docs.layer("/docs")),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
   Layer.provide(ApiLive),
   Layer.provideMerge(GracefulHttp.layerConfig())
