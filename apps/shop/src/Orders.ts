@@ -252,14 +252,13 @@ export class Orders extends Context.Tag("shop/Orders")<Orders, {
         }, refineSqlError)
       )
 
-      const get = Traced.fn(
-        "Orders.get",
-        Effect.fnUntraced(function*(id: number) {
-          const [row] = yield* query<LoadedRow>(getText, [id])
-          if (row === undefined) return yield* new OrderNotFound({ id })
-          return withEvents(row)
-        }, refineSqlError)
-      )
+      // a pipeline, not a generator: every GET runs it, and a generator object per call is garbage that
+      // a request holds for its whole wait on the database
+      const get = Traced.fn("Orders.get", (id: number) =>
+        query<LoadedRow>(getText, [id]).pipe(
+          Effect.flatMap(([row]) => row === undefined ? new OrderNotFound({ id }) : Effect.succeed(withEvents(row))),
+          refineSqlError
+        ))
 
       // One statement, as `transition`: the answer is the row this reset produced.
       const retryBooking = Effect.fn("Orders.retryBooking")(function*(id: number) {

@@ -246,6 +246,13 @@ describe("shop API (real HTTP, real PostgreSQL)", () => {
       assert.match(String(metrics.body), /^shop_orders_created_total [1-9]\d*$/m) // the rest: metrics.test.ts
       const openapi = yield* call(client.baseUrl, "GET", "/openapi.json")
       assert.deepNestedInclude(openapi.body, { "info.title": "Shop API" })
-      assert.strictEqual((yield* call(client.baseUrl, "GET", "/docs")).status, 200)
+      // Swagger UI, loaded on the first request (Docs.ts): the page for this API, the same every time
+      const docs = yield* call(client.baseUrl, "GET", "/docs")
+      assert.strictEqual(docs.status, 200)
+      assert.match(docs.headers.get("content-type") ?? "", /^text\/html/)
+      assert.include(String(docs.body), "<title>Shop API Documentation</title>")
+      assert.include(String(docs.body), "SwaggerUIBundle({")
+      assert.include(String(docs.body), `"/v1/orders/{id}"`)
+      assert.strictEqual((yield* call(client.baseUrl, "GET", "/docs")).body, docs.body)
     }).pipe(Effect.provide(api())))
 })

@@ -38,6 +38,7 @@ const isPrimitive = (ast: AST.AST): boolean => {
     case "StringKeyword":
     case "NumberKeyword":
     case "BooleanKeyword":
+    case "UndefinedKeyword":
     case "Literal":
       return true
     case "Refinement":
@@ -150,6 +151,8 @@ const node = (ast: AST.AST, isDecoding: boolean, compile: Compile): Compiled | u
       return is((u) => typeof u === "number")
     case "BooleanKeyword":
       return is((u) => typeof u === "boolean")
+    case "UndefinedKeyword":
+      return is((u) => u === undefined)
     case "Literal": {
       const literal = ast.literal
       return is((u) => u === literal)
