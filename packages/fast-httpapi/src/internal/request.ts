@@ -156,28 +156,29 @@ const run = (plan: Plan, target: Target, route: FastRoute, input: object) => {
   let effect = route.handler(input as never) as Effect.Effect<unknown, unknown>
   if (route.uninterruptible) effect = Effect.uninterruptible(effect)
   if (plan.trace !== undefined) effect = plan.trace(effect, target.request, route.path)
-  const exit = Runtime.runSyncExit(route.runtime)(effect)
-  // not done synchronously: the fiber goes on, and answers when it is done
-  if (Exit.isFailure(exit) && exit.cause._tag === "Die" && Runtime.isAsyncFiberException(exit.cause.defect)) {
-    const fiber = exit.cause.defect.fiber
-    if (route.uninterruptible) {
-      fiber.addObserver((exit) => finish(plan, target, route, exit))
-      return
-    }
-    // as the platform: a client that hangs up interrupts the handler, unless it is uninterruptible
-    const onClose = () => {
-      if (!target.response.writableEnded) fiber.unsafeInterruptAsFork(HttpServerError.clientAbortFiberId)
-    }
-    target.response.once("close", onClose)
-    fiber.addObserver((exit) => {
-      // Node keeps a finished response reachable for a while: its listener must not keep the whole
-      // fiber (its stack, its FiberRefs) alive with it, which made it old-generation garbage
-      target.response.removeListener("close", onClose)
-      finish(plan, target, route, exit)
-    })
-    return
+  // already done (`Effect.succeed(...)` is an Exit): no fiber at all
+  if (Exit.isExit(effect)) return finish(plan, target, route, effect)
+  // as the platform: a client that hangs up interrupts the handler, unless it is uninterruptible
+  const onClose = () => {
+    if (!target.response.writableEnded) fiber.unsafeInterruptAsFork(HttpServerError.clientAbortFiberId)
   }
-  finish(plan, target, route, exit)
+  // The fiber answers as its last step and ends with `void`, and the abort listener goes when it is
+  // done: a finished fiber holds nothing of its request. (Effect keeps every root fiber in a global Set;
+  // V8 re-allocates that Set's tables in the old generation, and a fiber a dead table still points to
+  // survives until the next full GC — with whatever it still references.)
+  const fiber = Runtime.runFork(route.runtime)(Effect.matchCause(effect, {
+    onSuccess: (value) => {
+      target.response.removeListener("close", onClose)
+      answerSuccess(plan, target, route, value)
+    },
+    onFailure: (cause) => {
+      target.response.removeListener("close", onClose)
+      answerFailure(plan, target, cause)
+    }
+  }))
+  // A fiber runs synchronously from `runFork` until its first async step (not `runSyncExit`: it makes
+  // a scheduler and an exception object per request to say the same): done by then, it has answered.
+  if (!route.uninterruptible && fiber.unsafePoll() === null) target.response.once("close", onClose)
 }
 
 /** The decoded request, in `HttpApiBuilder`'s order: path, payload, headers, url params. */
