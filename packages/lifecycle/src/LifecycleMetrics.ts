@@ -181,13 +181,23 @@ export const labels = (tags: Readonly<Record<string, string>>): ReadonlyArray<Me
 export const labelSets = <const Keys extends ReadonlyArray<string>>(
   keys: Keys
 ): (...values: { readonly [I in keyof Keys]: string | undefined }) => ReadonlyArray<MetricLabel.MetricLabel> => {
-  const made = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+  // a tree of maps, one level per key: a lookup per request allocates nothing (no joined key string)
+  const root = new Map<string | undefined, any>()
   return (...values) => {
-    const id = values.join("\u0000")
-    let found = made.get(id)
+    let node = root
+    for (let i = 0; i < values.length - 1; i++) {
+      let next = node.get(values[i])
+      if (next === undefined) {
+        next = new Map()
+        node.set(values[i], next)
+      }
+      node = next
+    }
+    const last = values[values.length - 1]
+    let found: ReadonlyArray<MetricLabel.MetricLabel> | undefined = node.get(last)
     if (found === undefined) {
       found = keys.flatMap((key, i) => values[i] === undefined ? [] : [MetricLabel.make(key, values[i]!)])
-      made.set(id, found)
+      node.set(last, found)
     }
     return found
   }

@@ -168,3 +168,25 @@ describe("LifecycleMetrics", () => {
 
 const startListening = (http: GracefulHttp.GracefulHttpService, handler: GracefulHttp.NodeHandler) =>
   Effect.sync(() => http.server.on("request", handler))
+
+describe("LifecycleMetrics.labelSets", () => {
+  const pairs = (labels: ReadonlyArray<MetricLabel.MetricLabel>) => labels.map(({ key, value }) => [key, value])
+
+  it("one label array per combination, the same array each time (Effect finds a series by it)", () => {
+    const labelsOf = LifecycleMetrics.labelSets(["method", "route", "status"])
+    const first = labelsOf("GET", "/v1/orders/:id", "200")
+    assert.strictEqual(labelsOf("GET", "/v1/orders/:id", "200"), first)
+    assert.deepStrictEqual(pairs(first), [["method", "GET"], ["route", "/v1/orders/:id"], ["status", "200"]])
+    assert.notStrictEqual(labelsOf("GET", "/v1/orders/:id", "404"), first)
+    // an undefined value leaves its label out (an unmatched request has no http.route)
+    assert.deepStrictEqual(pairs(labelsOf("GET", undefined, "404")), [["method", "GET"], ["status", "404"]])
+  })
+
+  it("values are never confused, whatever characters they hold", () => {
+    const labelsOf = LifecycleMetrics.labelSets(["a", "b"])
+    const one = labelsOf("x\u0000y", "z")
+    const two = labelsOf("x", "y\u0000z")
+    assert.notStrictEqual(one, two)
+    assert.deepStrictEqual(pairs(two), [["a", "x"], ["b", "y\u0000z"]])
+  })
+})
