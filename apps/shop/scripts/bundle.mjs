@@ -8,15 +8,14 @@
  * Run by `pnpm build` and by the process tests' global setup; `node scripts/bundle.mjs` here.
  */
 import * as esbuild from "esbuild"
-import * as FS from "node:fs"
 import * as Path from "node:path"
 
 const root = Path.resolve(import.meta.dirname, "..")
 
-export const bundle = () => {
-  // chunk names carry a content hash: drop the previous build's instead of piling them up
-  FS.rmSync(Path.join(root, "dist"), { recursive: true, force: true })
-  return esbuild.build({
+// Chunks of earlier builds are left in dist/chunks: a shop started from an earlier build may still load
+// one of its lazy chunks (Swagger UI on its first GET /docs), by the hashed name it was built with.
+export const bundle = () =>
+  esbuild.build({
     absWorkingDir: root,
     entryPoints: ["src/main.ts"],
     outdir: "dist",
@@ -47,6 +46,5 @@ export const bundle = () => {
     },
     logLevel: "warning"
   })
-}
 
 if (process.argv[1] === import.meta.filename) await bundle()

@@ -9,14 +9,23 @@
  */
 import * as HttpApi from "@effect/platform/HttpApi"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 
 export const layer = (path: `/${string}`) =>
   HttpApiBuilder.Router.use((router) =>
     Effect.gen(function*() {
       const { api } = yield* HttpApi.Api
-      const page = yield* Effect.cached(
-        Effect.flatMap(Effect.promise(() => import("./SwaggerPage.js")), (module) => module.page(api, path))
+      // Only a page that was built is kept: a first request cut short (the client went away) or a
+      // failed load leaves the next request to try again, instead of answering its failure forever.
+      let built: HttpServerResponse.HttpServerResponse | undefined
+      const page = Effect.suspend(() =>
+        built !== undefined ? Effect.succeed(built) : Effect.tap(
+          Effect.flatMap(Effect.promise(() => import("./SwaggerPage.js")), (module) => module.page(api, path)),
+          (response) => {
+            built = response
+          }
+        )
       )
       yield* router.get(path, page)
     })

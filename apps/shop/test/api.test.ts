@@ -15,6 +15,7 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Fs from "node:fs"
+import * as Net from "node:net"
 import { ShopConfig } from "../src/ShopConfig.js"
 import { anOrder, call, errorBody } from "./fixtures.js"
 import { api, ApiClient, TestLogs } from "./layers.js"
@@ -230,6 +231,25 @@ describe("shop API (real HTTP, real PostgreSQL)", () => {
         Effect.provide(api({ HTTP_SERVER: server, DATABASE_POOL_SIZE: "1", DATABASE_CONNECT_TIMEOUT: "300 millis" }))
       )
   )
+
+  it.scopedLive("a first GET /docs cut short by its client does not break /docs for the next ones", () =>
+    Effect.gen(function*() {
+      const client = yield* ApiClient
+      const { port } = new URL(client.baseUrl)
+      // the page is built on the first request: hang up while it is being built
+      yield* Effect.async<void>((resume) => {
+        const socket = Net.connect(Number(port), "127.0.0.1", () => {
+          socket.write("GET /docs HTTP/1.1\r\nHost: x\r\n\r\n", () => {
+            socket.destroy()
+            resume(Effect.void)
+          })
+        })
+        socket.on("error", () => {})
+      })
+      const docs = yield* call(client.baseUrl, "GET", "/docs")
+      assert.strictEqual(docs.status, 200)
+      assert.include(String(docs.body), "SwaggerUIBundle({")
+    }).pipe(Effect.provide(api())))
 
   it.scopedLive("ops: /healthz, /readyz with the database check, /metrics, /openapi.json, /docs", () =>
     Effect.gen(function*() {

@@ -21,6 +21,20 @@ class Busy
   extends Schema.TaggedError<Busy>()("Busy", { message: Schema.String }, HttpApiSchema.annotations({ status: 503 }))
 {}
 
+/** An error whose tag is "Failure": an Effect, but not an Exit. */
+class Failure extends Schema.TaggedError<Failure>()(
+  "Failure",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 409 })
+) {}
+
+/** … and one whose tag is "Success", with a `value`. */
+class Success extends Schema.TaggedError<Success>()(
+  "Success",
+  { value: Schema.Number },
+  HttpApiSchema.annotations({ status: 418 })
+) {}
+
 class Api extends HttpApi.make("test")
   .add(
     HttpApiGroup.make("fast")
@@ -33,6 +47,9 @@ class Api extends HttpApi.make("test")
       .add(HttpApiEndpoint.get("read", "/read").addSuccess(HttpApiSchema.Text()))
       .add(HttpApiEndpoint.get("raw", "/raw"))
       .add(HttpApiEndpoint.get("busy", "/busy"))
+      .add(HttpApiEndpoint.get("failure", "/failure").addError(Failure))
+      .add(HttpApiEndpoint.get("success", "/success").addSuccess(Schema.Number).addError(Success))
+      .add(HttpApiEndpoint.get("badHeader", "/bad-header"))
   )
   .add(
     HttpApiGroup.make("plain")
@@ -64,6 +81,12 @@ const FastGroup = FastHttpApi.group(Api, "fast", (handlers) =>
       .handle("read", () => slow)
       .handleRaw("raw", () => Effect.succeed(HttpServerResponse.text("raw")))
       .handle("busy", () => Effect.fail(new Busy({ message: "later" })))
+      // the error itself as the handler's effect: it fails with itself
+      .handle("failure", () => new Failure({ message: "no" }))
+      .handle("success", () => new Success({ value: 1 }))
+      // Node refuses the header when the answer is written
+      .handle("badHeader", () =>
+        Effect.delay(Effect.succeed(HttpServerResponse.text("x", { headers: { "x-bad": "a\nb" } })), "1 millis"))
   }))
 const PlainGroup = HttpApiBuilder.group(
   Api,
@@ -120,7 +143,7 @@ describe("FastHttpApi", () => {
       const { logs, port } = yield* start()
       const line = logs.find((l) => l.includes("route(s) on the fast path"))
       assert.isDefined(line)
-      assert.include(line, "5 route(s) on the fast path")
+      assert.include(line, "8 route(s) on the fast path")
       assert.include(line, "GET /raw (handleRaw")
       assert.include(line, "GET /plain (its group's handlers are not written with FastHttpApi.group)")
       assert.deepStrictEqual(yield* get(port, "/sync"), { status: 200, body: "{\"ok\":true}", retryAfter: null })
@@ -130,6 +153,30 @@ describe("FastHttpApi", () => {
       const decode = yield* get(port, "/async/abc")
       assert.strictEqual(decode.status, 400)
       assert.strictEqual(JSON.parse(decode.body)._tag, "HttpApiDecodeError")
+    }))
+
+  it.scopedLive("a handler that returns its error itself is answered with it, whatever the error's tag", () =>
+    Effect.gen(function*() {
+      const { port } = yield* start()
+      assert.deepStrictEqual(yield* get(port, "/failure"), {
+        status: 409,
+        body: "{\"message\":\"no\",\"_tag\":\"Failure\"}",
+        retryAfter: null
+      })
+      assert.deepStrictEqual(yield* get(port, "/success"), {
+        status: 418,
+        body: "{\"value\":1,\"_tag\":\"Success\"}",
+        retryAfter: null
+      })
+    }))
+
+  it.scopedLive("an answer Node refuses to write is a 500 with a JSON body, not a hung request", () =>
+    Effect.gen(function*() {
+      const { port } = yield* start()
+      const answer = yield* get(port, "/bad-header")
+      assert.strictEqual(answer.status, 500)
+      assert.strictEqual(JSON.parse(answer.body)._tag, "InternalServerError")
+      assert.deepStrictEqual(yield* get(port, "/sync"), { status: 200, body: "{\"ok\":true}", retryAfter: null })
     }))
 
   it.scopedLive("a client that hangs up interrupts a handler", () =>

@@ -9,7 +9,11 @@
  * A compiled function only ever answers for a value the schema accepts; on anything else — a failed
  * check, a transformation that fails or goes async — it gives {@link Fallback}, and the caller runs the
  * schema's own parser, so every error (and every edge the compiler did not foresee) is `ParseResult`'s.
- * A schema with a node kind it does not know is not compiled at all (`undefined`).
+ * A schema with a node kind it does not know is not compiled at all (`undefined`). On a fallback, the
+ * filters and transformations that already ran run again inside `ParseResult`: like `ParseResult`
+ * itself (which may run them more than once too, e.g. across union members), it assumes they are pure.
+ * Only success values and requests are compiled; errors are encoded by `ParseResult` alone (each error
+ * is tried against the error schemas in turn, and each refusal would cost both).
  *
  * @internal
  */

@@ -152,33 +152,55 @@ const interruptOnClose = (target: Target, fiber: Fiber.RuntimeFiber<unknown, unk
 const finish = (plan: Plan, target: Target, route: FastRoute, exit: Exit.Exit<unknown, unknown>) =>
   Exit.isSuccess(exit) ? answerSuccess(plan, target, route, exit.value) : answerFailure(plan, target, exit.cause)
 
+/** `Exit.succeed`/`Exit.fail` values themselves: `Exit.isExit` also takes an error whose tag is "Success" or "Failure". */
+const SuccessProto = Object.getPrototypeOf(Exit.void)
+const FailureProto = Object.getPrototypeOf(Exit.fail(undefined))
+const isDone = (effect: Effect.Effect<unknown, unknown>): effect is Exit.Exit<unknown, unknown> => {
+  const proto = Object.getPrototypeOf(effect)
+  return proto === SuccessProto || proto === FailureProto
+}
+
+/** Answers; whatever throws on the way (a header Node refuses, a throwing transformation) is a 500, not a hung request. */
+const answering = (plan: Plan, target: Target, answer: () => void) => {
+  try {
+    answer()
+  } catch (defect) {
+    try {
+      answerFailure(plan, target, Cause.die(defect))
+    } catch {
+      target.response.destroy()
+    }
+  }
+}
+
 const run = (plan: Plan, target: Target, route: FastRoute, input: object) => {
   let effect = route.handler(input as never) as Effect.Effect<unknown, unknown>
   if (route.uninterruptible) effect = Effect.uninterruptible(effect)
   if (plan.trace !== undefined) effect = plan.trace(effect, target.request, route.path)
-  // already done (`Effect.succeed(...)` is an Exit): no fiber at all
-  if (Exit.isExit(effect)) return finish(plan, target, route, effect)
+  // already done (`Effect.succeed(...)`): no fiber at all
+  if (isDone(effect)) return answering(plan, target, () => finish(plan, target, route, effect))
   // as the platform: a client that hangs up interrupts the handler, unless it is uninterruptible
   const onClose = () => {
     if (!target.response.writableEnded) fiber.unsafeInterruptAsFork(HttpServerError.clientAbortFiberId)
   }
-  // The fiber answers as its last step and ends with `void`, and the abort listener goes when it is
-  // done: a finished fiber holds nothing of its request. (Effect keeps every root fiber in a global Set;
-  // V8 re-allocates that Set's tables in the old generation, and a fiber a dead table still points to
-  // survives until the next full GC — with whatever it still references.)
+  let answered = false
+  const answer = (f: () => void) => {
+    answered = true
+    target.response.removeListener("close", onClose)
+    answering(plan, target, f)
+  }
+  // The fiber answers as its last step and ends with `void`, and the abort listener goes when it has
+  // answered: a finished fiber holds nothing of its request. (Effect keeps every root fiber in a global
+  // Set; V8 re-allocates that Set's tables in the old generation, and a fiber a dead table still points
+  // to survives until the next full GC, with whatever it still references.) An interrupted fiber —
+  // the client went away — answers nothing.
   const fiber = Runtime.runFork(route.runtime)(Effect.matchCause(effect, {
-    onSuccess: (value) => {
-      target.response.removeListener("close", onClose)
-      answerSuccess(plan, target, route, value)
-    },
-    onFailure: (cause) => {
-      target.response.removeListener("close", onClose)
-      answerFailure(plan, target, cause)
-    }
+    onSuccess: (value) => answer(() => answerSuccess(plan, target, route, value)),
+    onFailure: (cause) => answer(() => answerFailure(plan, target, cause))
   }))
-  // A fiber runs synchronously from `runFork` until its first async step (not `runSyncExit`: it makes
-  // a scheduler and an exception object per request to say the same): done by then, it has answered.
-  if (!route.uninterruptible && fiber.unsafePoll() === null) target.response.once("close", onClose)
+  // A fiber runs synchronously from `runFork` until its first async step or yield (not `runSyncExit`:
+  // it makes a scheduler and an exception object per request): if it has answered by then, it is done.
+  if (!route.uninterruptible && !answered) target.response.once("close", onClose)
 }
 
 /** The decoded request, in `HttpApiBuilder`'s order: path, payload, headers, url params. */

@@ -30,14 +30,19 @@ export interface Encoded {
   readonly encode: (value: unknown) => Either.Either<unknown, ParseResult.ParseError>
 }
 
-const encodedOf = (schema: Schema.Schema.Any, status: (ast: Schema.Schema.Any["ast"]) => number): Encoded => {
+const encodedOf = (
+  schema: Schema.Schema.Any,
+  status: (ast: Schema.Schema.Any["ast"]) => number,
+  compiled: boolean
+): Encoded => {
   const encoding = HttpApiSchema.getEncoding(schema.ast)
+  const encode = Schema.encodeUnknownEither(schema as Schema.Schema<unknown, unknown>)
   return {
     ast: schema.ast,
     status: status(schema.ast),
     kind: HttpApiSchema.isVoid(schema.ast) ? "Void" : encoding.kind,
     contentType: encoding.contentType,
-    encode: withCompiled(schema.ast, false, Schema.encodeUnknownEither(schema as Schema.Schema<unknown, unknown>))
+    encode: compiled ? withCompiled(schema.ast, false, encode) : encode
   }
 }
 
@@ -45,10 +50,14 @@ const encodedOf = (schema: Schema.Schema.Any, status: (ast: Schema.Schema.Any["a
  * A union's members as `HttpApiBuilder` encodes them: each with its own status; a value is encoded by
  * the first member that accepts it.
  */
-const members = (schemas: Iterable<Schema.Schema.Any>, status: (ast: Schema.Schema.Any["ast"]) => number) => {
+const members = (
+  schemas: Iterable<Schema.Schema.Any>,
+  status: (ast: Schema.Schema.Any["ast"]) => number,
+  compiled: boolean
+) => {
   const set = new Set<Schema.Schema.Any>()
   for (const schema of schemas) HttpApiSchema.deunionize(set, schema)
-  return Array.from(set, (schema) => encodedOf(schema, status))
+  return Array.from(set, (schema) => encodedOf(schema, status, compiled))
 }
 
 /** The first member that encodes `value`, and what it made of it. */
@@ -75,7 +84,9 @@ export const errorSchemas = (api: HttpApi.HttpApi.AnyWithProps): ReadonlyArray<E
     for (const endpoint of Object.values(group.endpoints)) schemas.push(endpoint.errorSchema)
     schemas.push(group.errorSchema)
   }
-  return members(schemas, HttpApiSchema.getStatusErrorAST)
+  // not compiled: an error is tried against every error schema until one takes it, and each that does
+  // not would cost the compiled attempt and ParseResult's
+  return members(schemas, HttpApiSchema.getStatusErrorAST, false)
 }
 
 /**
@@ -128,7 +139,7 @@ export const compile = (endpoint: HttpApiEndpoint.HttpApiEndpoint.AnyWithProps):
       ? undefined
       // a key the schema expects as an array arrives as one when it was given once
       : (params) => decodeUrlParams(normalizeUrlParams(params, urlParams.value.ast)),
-    success: members([endpoint.successSchema], HttpApiSchema.getStatusSuccessAST)
+    success: members([endpoint.successSchema], HttpApiSchema.getStatusSuccessAST, true)
   }
 }
 
