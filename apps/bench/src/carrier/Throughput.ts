@@ -30,17 +30,13 @@ export interface Range {
 }
 
 /** The steady state (10% → 90% shipped) and the means of the samples inside it. */
-export interface Steady {
+export interface Steady
+  extends Pick<Sampling.Sample, "pending" | "inFlight" | "queued" | "active" | "ioWait" | "inTransaction">
+{
   readonly steady: Option.Option<{ readonly perSecond: number; readonly from: number; readonly to: number }>
   /** The steady rate, or the whole run's without a steady state. */
   readonly rate: number
   readonly samples: number
-  readonly pending: number
-  readonly inFlight: number
-  readonly queued: number
-  readonly active: number
-  readonly ioWait: number
-  readonly inTransaction: number
   /** Share of the samples with every pooled connection busy. */
   readonly saturated: number
   readonly sessionsMax: number

@@ -107,41 +107,46 @@ const micros = (n: number) => `${n.toFixed(0)} µs`
 const lines = (options: ItemsOptions, results: ReadonlyMap<string, ReadonlyArray<Measured>>): Array<Table.Line> => {
   const med = (endpoint: Endpoint, stack: Items.Key, pick: (m: Measured) => number) =>
     Verdict.median((results.get(key(endpoint, stack)) ?? []).map(pick).filter(Number.isFinite))
+  /** A row of server CPU per request, `ours` against `peer`. */
+  const cpu = (
+    endpoint: Endpoint,
+    figure: string,
+    [ours, peer, peerName]: readonly [Items.Key, Items.Key, string],
+    goal: Verdict.Goal | undefined
+  ) =>
+    Table.versus({
+      figure: `no database, ${title(endpoint)}: ${figure}`,
+      ours: med(endpoint, ours, (m) => m.cpuMicros),
+      peer: med(endpoint, peer, (m) => m.cpuMicros),
+      peerName,
+      format: micros,
+      goal
+    })
   return endpoints.flatMap((endpoint) => [
-    Table.versus({
-      figure: `no database, ${title(endpoint)}: server CPU per request (median of ${options.rounds})`,
-      ours: med(endpoint, "fast", (m) => m.cpuMicros),
-      peer: med(endpoint, "fastify", (m) => m.cpuMicros),
-      peerName: "Fastify",
-      format: micros,
-      goal: Verdict.atMostTimes(1.3)
-    }),
-    Table.versus({
-      figure: `no database, ${title(endpoint)}: CPU per request vs the standard HttpApiBuilder.serve (≥ 5× less)`,
-      ours: med(endpoint, "fast", (m) => m.cpuMicros),
-      peer: med(endpoint, "standard", (m) => m.cpuMicros),
-      peerName: "standard",
-      format: micros,
-      goal: Verdict.atMostTimes(0.2)
-    }),
-    Table.versus({
-      figure: `no database, ${
-        title(endpoint)
-      }: the same vs HttpApiBuilder.serve with the tracer off, as the fast server runs`,
-      ours: med(endpoint, "fast", (m) => m.cpuMicros),
-      peer: med(endpoint, "standardNoTracer", (m) => m.cpuMicros),
-      peerName: "standard, tracer off",
-      format: micros,
-      goal: undefined
-    }),
-    Table.versus({
-      figure: `no database, ${title(endpoint)}: the fast server exporting every request's span over OTLP vs no tracing`,
-      ours: med(endpoint, "fastTraced", (m) => m.cpuMicros),
-      peer: med(endpoint, "fast", (m) => m.cpuMicros),
-      peerName: "no tracing",
-      format: micros,
-      goal: undefined
-    }),
+    cpu(
+      endpoint,
+      `server CPU per request (median of ${options.rounds})`,
+      ["fast", "fastify", "Fastify"],
+      Verdict.atMostTimes(1.3)
+    ),
+    cpu(
+      endpoint,
+      "CPU per request vs the standard HttpApiBuilder.serve (≥ 5× less)",
+      ["fast", "standard", "standard"],
+      Verdict.atMostTimes(0.2)
+    ),
+    cpu(
+      endpoint,
+      "the same vs HttpApiBuilder.serve with the tracer off, as the fast server runs",
+      ["fast", "standardNoTracer", "standard, tracer off"],
+      undefined
+    ),
+    cpu(
+      endpoint,
+      "the fast server exporting every request's span over OTLP vs no tracing",
+      ["fastTraced", "fast", "no tracing"],
+      undefined
+    ),
     Table.versus({
       figure: `no database, ${title(endpoint)}: req/s (${options.connections} connections; bare node ${
         int(med(endpoint, "bare", (m) => m.requestsPerSecond) ?? Number.NaN)

@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import type { Records } from "./Load.js"
+import type { Records, Verdict } from "./Load.js"
 import type { Replica } from "./Processes.js"
 
 export interface Invariant {
@@ -187,20 +187,12 @@ const httpChecks = ({ records }: Data): Array<Invariant> => {
         [...records.brokenKinds].map(([kind, n]) => `${n}× ${kind}`).join("; "),
     details: cap(failuresOf(["broken", "timeout"])).map(describeFailure)
   })
-  const fiveXx = records.total("5xx")
-  out.push({
-    name: "no 5xx",
-    ok: fiveXx === 0,
-    summary: `${fiveXx}`,
-    details: cap(failuresOf(["5xx"])).map(describeFailure)
-  })
-  const unexpected = records.total("unexpected status")
-  out.push({
-    name: "no unexpected status (sign-up 201, order 201, pay/cancel 200 or 409)",
-    ok: unexpected === 0,
-    summary: `${unexpected}`,
-    details: cap(failuresOf(["unexpected status"])).map(describeFailure)
-  })
+  const none = (name: string, verdict: Verdict) => {
+    const count = records.total(verdict)
+    out.push({ name, ok: count === 0, summary: `${count}`, details: cap(failuresOf([verdict])).map(describeFailure) })
+  }
+  none("no 5xx", "5xx")
+  none("no unexpected status (sign-up 201, order 201, pay/cancel 200 or 409)", "unexpected status")
   return out
 }
 

@@ -19,7 +19,8 @@
  */
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
+import * as Predicate from "effect/Predicate"
 import * as AST from "effect/SchemaAST"
 
 /** A compiled parser could not vouch for the value: run the schema's own. */
@@ -32,9 +33,6 @@ const options = AST.defaultParseOption
 /** What `ParseResult` makes of a transformation's or declaration's result, when it is synchronous. */
 const settled = (result: unknown): unknown =>
   Either.isEither(result) && Either.isRight(result) ? result.right : Fallback
-
-const isRecord = (u: unknown): u is Record<PropertyKey, unknown> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** Not decomposed into parts: refinements of these keep the value as it is. */
 const isPrimitive = (ast: AST.AST): boolean => {
@@ -68,7 +66,7 @@ const typeLiteral = (ast: AST.TypeLiteral, isDecoding: boolean, compile: Compile
     fields.push([ps.name, field, ps.isOptional])
   }
   return (input) => {
-    if (!isRecord(input)) return Fallback
+    if (!Predicate.isRecord(input)) return Fallback
     // as ParseResult with the default options: the declared keys in their order, excess keys dropped
     const output: Record<string, unknown> = {}
     for (const [name, field, isOptional] of fields) {
@@ -150,13 +148,13 @@ const primitiveUnion = (ast: AST.Union, isDecoding: boolean, compile: Compile): 
 const node = (ast: AST.AST, isDecoding: boolean, compile: Compile): Compiled | undefined => {
   switch (ast._tag) {
     case "StringKeyword":
-      return is((u) => typeof u === "string")
+      return is(Predicate.isString)
     case "NumberKeyword":
-      return is((u) => typeof u === "number")
+      return is(Predicate.isNumber)
     case "BooleanKeyword":
-      return is((u) => typeof u === "boolean")
+      return is(Predicate.isBoolean)
     case "UndefinedKeyword":
-      return is((u) => u === undefined)
+      return is(Predicate.isUndefined)
     case "Literal": {
       const literal = ast.literal
       return is((u) => u === literal)
