@@ -35,8 +35,14 @@ import * as TransitionSql from "./TransitionSql.js"
 export const defaultPath = "/usr/bin/pgbench"
 
 export interface Options {
-  /** `-T` of each script. */
+  /** `-T` of each script (unless `transactions` is given). */
   readonly seconds: number
+  /**
+   * Transactions per client (`-t`) instead of `-T seconds`: a fixed amount of work, with the orders
+   * seeded for it (plus a reserve for the batches the other clients hold locked), so no transaction
+   * can find no work however fast the machine is. For checks of the scripts, not for figures.
+   */
+  readonly transactions?: number | undefined
   /** `-c`. */
   readonly clients: number
   /** Script B runs once per batch size. */
@@ -143,8 +149,13 @@ export const runScript = (
   Effect.gen(function*() {
     const one = script === "A"
     const ceiling = one ? options.ceilingOne ?? defaults.ceilingOne : options.ceilingTick ?? defaults.ceilingTick
+    // transitions the seed must hold: for `-T`, the ceiling's worth; for `-t`, exactly the work, and
+    // a reserve of two batches per client (rows the other clients' ticks hold locked are skipped)
+    const transitions = options.transactions === undefined
+      ? options.seconds * ceiling
+      : (options.transactions + 2) * options.clients * batch
     // two transitions per order; A needs n to be a multiple of the clients (see above)
-    const orders = roundUp(Math.max(options.orders, Math.ceil(options.seconds * ceiling / 2)), options.clients)
+    const orders = roundUp(Math.max(options.orders, Math.ceil(transitions / 2)), options.clients)
     yield* db.sql`TRUNCATE order_events, order_items, orders RESTART IDENTITY`
     const range = yield* PeerRun.seed(db.sql, orders, () => Effect.void)
 
@@ -153,9 +164,12 @@ export const runScript = (
     const variables = one ?
       ["-D", "k=0", "-D", `clients=${options.clients}`, "-D", `first=${range.first}`, "-D", `n=${orders}`] :
       ["-D", `batch=${batch}`]
+    const length = options.transactions === undefined
+      ? ["-T", String(options.seconds)]
+      : ["-t", String(options.transactions)]
     const args = [
-      ...["-n", "-c", String(options.clients), "-j", String(Math.min(2, options.clients))],
-      ...["-T", String(options.seconds), "-M", "extended", ...variables, "-f", file, Redacted.value(db.url)]
+      ...["-n", "-c", String(options.clients), "-j", String(Math.min(2, options.clients)), ...length],
+      ...["-M", "extended", ...variables, "-f", file, Redacted.value(db.url)]
     ]
     const text = yield* spawn(
       options.pgbench ?? defaultPath,
@@ -189,8 +203,7 @@ export const runScript = (
       transitions: expected,
       seconds: expected / transitionsPerSecond,
       transitionsPerSecond,
-      config:
-        `pgbench -n -c ${options.clients} -j ${Math.min(2, options.clients)} -T ${options.seconds} -M extended, ` +
+      config: `pgbench -n -c ${options.clients} -j ${Math.min(2, options.clients)} ${length.join(" ")} -M extended, ` +
         `${int(orders)} paid orders seeded; ${int(output.tps)} tps × ${batch} transition${batch === 1 ? "" : "s"}`
     }
   }).pipe(
