@@ -10,7 +10,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
-import * as Nodemailer from "nodemailer"
+import type * as Nodemailer from "nodemailer"
 import { ShopConfig } from "./ShopConfig.js"
 
 export interface Mail {
@@ -55,9 +55,12 @@ export class Mailer extends Context.Tag("shop/Mailer")<Mailer, {
     Layer.scoped(
       Mailer,
       Effect.gen(function*() {
+        // loaded only when SMTP is configured: nodemailer is ~3 MB of heap for the process's life,
+        // and every MB live at start-up costs about four of peak RSS (apps/shop/README.md, "Memory")
+        const nodemailer: typeof Nodemailer = yield* Effect.promise(() => import("nodemailer"))
         const transport = yield* Effect.acquireRelease(
           Effect.sync(() =>
-            Nodemailer.createTransport(Redacted.value(url), {
+            nodemailer.createTransport(Redacted.value(url), {
               // Bounded, so a stuck server fails the attempt (retried later) instead of hanging it.
               connectionTimeout: 10_000,
               greetingTimeout: 10_000,

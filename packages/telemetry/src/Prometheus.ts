@@ -10,33 +10,10 @@
  *
  * @since 0.1.0
  */
-import * as Metrics from "@effect/opentelemetry/Metrics"
-import * as Resource from "@effect/opentelemetry/Resource"
-import { PrometheusSerializer } from "@opentelemetry/exporter-prometheus"
-import type { MetricProducer } from "@opentelemetry/sdk-metrics"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { serviceName } from "./Otlp.js"
-
-const inSeconds = /\.(duration|lag)$/
-
-/** Effect metrics carry no unit; ours say it in their names. */
-const withUnits = (producer: MetricProducer): MetricProducer => ({
-  collect: (options) =>
-    producer.collect(options).then((result) => {
-      for (const scope of result.resourceMetrics.scopeMetrics) {
-        for (const metric of scope.metrics) {
-          const name = metric.descriptor.name
-          const descriptor = inSeconds.test(name)
-            ? { ...metric.descriptor, name: `${name}_seconds`, unit: "s" }
-            : { ...metric.descriptor, unit: "" }
-          ;(metric as { descriptor: typeof descriptor }).descriptor = descriptor
-        }
-      }
-      return result
-    })
-})
 
 /**
  * @since 0.1.0
@@ -52,19 +29,25 @@ export class Prometheus extends Context.Tag("@shop/telemetry/Prometheus")<Promet
  * @since 0.1.0
  */
 export const layer = (serviceName: string): Layer.Layer<Prometheus> =>
-  Layer.effect(
-    Prometheus,
-    Effect.gen(function*() {
-      const producer = withUnits(yield* Metrics.makeProducer)
-      // no `otel_scope_name` label on every series: there is one scope, Effect's registry
-      const serializer = new PrometheusSerializer(undefined, false, undefined, false, true)
-      return {
-        render: Effect.promise(() => producer.collect()).pipe(
-          Effect.map(({ resourceMetrics }) => serializer.serialize(resourceMetrics))
+  Layer.sync(Prometheus, () => {
+    // The OpenTelemetry exporter stack (~2.5 MB of heap) loads on the first scrape, not at start-up:
+    // V8 lets the old generation grow to about four times what is live after start-up before its
+    // next full GC, so each MB live then is about four of peak RSS. The registry is Effect's, so
+    // nothing recorded before the first scrape is lost. Only a built renderer is kept: a failed
+    // load is tried again on the next scrape.
+    let render: Effect.Effect<string> | undefined
+    return {
+      render: Effect.suspend(() =>
+        render ?? Effect.promise(() => import("./internal/exposition.js")).pipe(
+          Effect.flatMap((exposition) => exposition.make(serviceName)),
+          Effect.tap((made) => {
+            render = made
+          }),
+          Effect.flatten
         )
-      }
-    })
-  ).pipe(Layer.provide(Resource.layer({ serviceName })))
+      )
+    }
+  })
 
 /**
  * {@link layer} named by `OTEL_SERVICE_NAME`, or `defaultServiceName`, as `Otlp.layerFromEnv` names its
