@@ -31,7 +31,7 @@ import * as Layer from "effect/Layer"
 import type * as Http from "node:http"
 import { tagFor } from "./internal/handlers.js"
 import { plan as planRoutes } from "./internal/plan.js"
-import { type Matched, type Plan, serveFast } from "./internal/request.js"
+import { type Matched, type Plan, runsSyncInPlace, serveFast } from "./internal/request.js"
 import { errorSchemas } from "./internal/schemas.js"
 import { isJsonBody, recognise } from "./RequestPolicy.js"
 
@@ -139,13 +139,15 @@ export const layer = (options: Options = {}): Layer.Layer<
       runtime,
       middleware
     })
+    const tracerOn = FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentTracerEnabled)
     const shared: Plan = {
       policy: middleware._tag === "Policy" ? middleware.policy : undefined,
       errors: errorSchemas(api as unknown as HttpApi.HttpApi.AnyWithProps),
       maxBodySize: graceful.maxBodySize,
       runtime,
+      syncInPlace: runsSyncInPlace(runtime, tracerOn),
       // spans only when a tracer is on: otherwise they would be pure cost
-      trace: FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentTracerEnabled) ? traced : undefined
+      trace: tracerOn ? traced : undefined
     }
     yield* Effect.log(
       `http: ${routes.fast.length} route(s) on the fast path; the standard handler serves ${

@@ -10,9 +10,12 @@ import { GracefulHttp, Lifecycle } from "@shop/lifecycle"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as Supervisor from "effect/Supervisor"
 import * as Net from "node:net"
 import * as FastHttpApi from "../src/FastHttpApi.js"
 import * as RequestPolicy from "../src/RequestPolicy.js"
@@ -50,6 +53,12 @@ class Api extends HttpApi.make("test")
       .add(HttpApiEndpoint.get("failure", "/failure").addError(Failure))
       .add(HttpApiEndpoint.get("success", "/success").addSuccess(Schema.Number).addError(Success))
       .add(HttpApiEndpoint.get("badHeader", "/bad-header"))
+      .add(
+        HttpApiEndpoint.get("counter", "/counter").addSuccess(
+          Schema.Struct({ n: Schema.Number, inFiber: Schema.Boolean })
+        )
+      )
+      .add(HttpApiEndpoint.get("throws", "/throws"))
   )
   .add(
     HttpApiGroup.make("plain")
@@ -64,6 +73,8 @@ class Probe extends Context.Tag("test/Probe")<Probe, {
   readonly started: Deferred.Deferred<void>
   readonly release: Deferred.Deferred<void>
   readonly ended: Deferred.Deferred<"completed" | "interrupted">
+  /** How many times the `Effect.sync` handlers' thunks ran. */
+  readonly calls: { counter: number; throws: number }
 }>() {}
 
 const FastGroup = FastHttpApi.group(Api, "fast", (handlers) =>
@@ -87,7 +98,27 @@ const FastGroup = FastHttpApi.group(Api, "fast", (handlers) =>
       // Node refuses the header when the answer is written
       .handle("badHeader", () =>
         Effect.delay(Effect.succeed(HttpServerResponse.text("x", { headers: { "x-bad": "a\nb" } })), "1 millis"))
+      .handle("counter", () =>
+        Effect.sync(() => ({ n: ++probe.calls.counter, inFiber: inFiber() })))
+      .handle("throws", () =>
+        Effect.sync(() => {
+          probe.calls.throws++
+          throw new Error("boom")
+        }))
   }))
+
+const inFiber = () => Option.isSome(Fiber.getCurrentFiber())
+
+/** Remembers every fiber started under it. */
+class Started extends Supervisor.AbstractSupervisor<void> {
+  readonly fibers: Array<Fiber.RuntimeFiber<unknown, unknown>> = []
+  get value() {
+    return Effect.void
+  }
+  override onStart(_context: unknown, _effect: unknown, _parent: unknown, fiber: Fiber.RuntimeFiber<unknown, unknown>) {
+    this.fibers.push(fiber)
+  }
+}
 const PlainGroup = HttpApiBuilder.group(
   Api,
   "plain",
@@ -97,13 +128,22 @@ const PlainGroup = HttpApiBuilder.group(
       .handle("plainBusy", () => Effect.fail(new Busy({ message: "later" })))
 )
 
-const start = (options: { middleware?: Layer.Layer<never>; onResponse?: FastHttpApi.Options["onResponse"] } = {}) =>
+const start = (
+  options: {
+    middleware?: Layer.Layer<never>
+    onResponse?: FastHttpApi.Options["onResponse"]
+    supervisor?: Supervisor.Supervisor<unknown>
+    /** Effect's tracer, on by default (as Effect's default). */
+    tracer?: boolean
+  } = {}
+) =>
   Effect.gen(function*() {
     const logs: Array<string> = []
     const probe = {
       started: yield* Deferred.make<void>(),
       release: yield* Deferred.make<void>(),
-      ended: yield* Deferred.make<"completed" | "interrupted">()
+      ended: yield* Deferred.make<"completed" | "interrupted">(),
+      calls: { counter: 0, throws: 0 }
     }
     const ApiLive = HttpApiBuilder.api(Api).pipe(
       Layer.provide([FastGroup, PlainGroup]),
@@ -115,6 +155,8 @@ const start = (options: { middleware?: Layer.Layer<never>; onResponse?: FastHttp
         Layer.provide(Layer.succeed(Probe, probe)),
         Layer.provideMerge(GracefulHttp.layer({ port: 0, host: "127.0.0.1" })),
         Layer.provide(Lifecycle.layer),
+        Layer.provide(options.supervisor === undefined ? Layer.empty : Supervisor.addSupervisor(options.supervisor)),
+        Layer.provide(Layer.setTracerEnabled(options.tracer ?? true)),
         Layer.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => logs.push(String(message)))))
       )
     )
@@ -143,7 +185,7 @@ describe("FastHttpApi", () => {
       const { logs, port } = yield* start()
       const line = logs.find((l) => l.includes("route(s) on the fast path"))
       assert.isDefined(line)
-      assert.include(line, "8 route(s) on the fast path")
+      assert.include(line, "10 route(s) on the fast path")
       assert.include(line, "GET /raw (handleRaw")
       assert.include(line, "GET /plain (its group's handlers are not written with FastHttpApi.group)")
       assert.deepStrictEqual(yield* get(port, "/sync"), { status: 200, body: "{\"ok\":true}", retryAfter: null })
@@ -177,6 +219,42 @@ describe("FastHttpApi", () => {
       assert.strictEqual(answer.status, 500)
       assert.strictEqual(JSON.parse(answer.body)._tag, "InternalServerError")
       assert.deepStrictEqual(yield* get(port, "/sync"), { status: 200, body: "{\"ok\":true}", retryAfter: null })
+    }))
+
+  it.scopedLive("with the tracer off, an Effect.sync handler runs in place, once per request, without a fiber", () =>
+    Effect.gen(function*() {
+      const { port, probe } = yield* start({ tracer: false })
+      const answers = [yield* get(port, "/counter"), yield* get(port, "/counter")]
+      assert.deepStrictEqual(answers.map((a) => [a.status, JSON.parse(a.body)]), [
+        [200, { n: 1, inFiber: false }],
+        [200, { n: 2, inFiber: false }]
+      ])
+      assert.strictEqual(probe.calls.counter, 2)
+    }))
+
+  it.scopedLive("an Effect.sync handler that throws is a defect, a 500 with a JSON body, its thunk run once", () =>
+    Effect.gen(function*() {
+      const { port, probe } = yield* start({ tracer: false })
+      const answer = yield* get(port, "/throws")
+      assert.strictEqual(answer.status, 500)
+      assert.strictEqual(JSON.parse(answer.body)._tag, "InternalServerError")
+      assert.strictEqual(probe.calls.throws, 1)
+    }))
+
+  it.scopedLive("with a supervisor, an Effect.sync handler runs in a fiber the supervisor sees", () =>
+    Effect.gen(function*() {
+      const supervisor = new Started()
+      const { port } = yield* start({ supervisor, tracer: false })
+      const before = supervisor.fibers.length
+      const answer = yield* get(port, "/counter")
+      assert.deepStrictEqual(JSON.parse(answer.body), { n: 1, inFiber: true })
+      assert.strictEqual(supervisor.fibers.length, before + 1)
+    }))
+
+  it.scopedLive("with the tracer on, an Effect.sync handler runs in a fiber, in its span", () =>
+    Effect.gen(function*() {
+      const { port } = yield* start({ tracer: true })
+      assert.deepStrictEqual(JSON.parse((yield* get(port, "/counter")).body), { n: 1, inFiber: true })
     }))
 
   it.scopedLive("a client that hangs up interrupts a handler", () =>

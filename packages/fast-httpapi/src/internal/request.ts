@@ -15,9 +15,12 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
+import * as FiberRefs from "effect/FiberRefs"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Runtime from "effect/Runtime"
+import * as Supervisor from "effect/Supervisor"
 import type * as Http from "node:http"
 import type { RequestPolicy } from "../RequestPolicy.js"
 import { type Target, writeEncoded, writeJson, writeResponse } from "./respond.js"
@@ -44,6 +47,8 @@ export interface Plan {
   readonly maxBodySize: number
   /** The server's runtime: for the policy's answers to defects and for streamed bodies. */
   readonly runtime: Runtime.Runtime<never>
+  /** `runsSyncInPlace` of the server's runtime. */
+  readonly syncInPlace: boolean
   /** Wraps a handler run in a server span, when a tracer is on. */
   readonly trace:
     | ((effect: Effect.Effect<unknown, unknown>, request: Http.IncomingMessage, route: string) => Effect.Effect<
@@ -173,8 +178,51 @@ const answering = (plan: Plan, target: Target, answer: () => void) => {
   }
 }
 
+/**
+ * The thunk of an `Effect.sync(thunk)` (Effect 3's "Sync" primitive), else `undefined`. Checked against
+ * a real `Effect.sync` once: should the representation ever change, nothing runs in place.
+ */
+const syncThunk = (effect: Effect.Effect<unknown, unknown>): (() => unknown) | undefined => {
+  const primitive = effect as { readonly _op?: unknown; readonly effect_instruction_i0?: unknown }
+  return primitive._op === "Sync" && typeof primitive.effect_instruction_i0 === "function"
+    ? primitive.effect_instruction_i0 as () => unknown
+    : undefined
+}
+const probe = {}
+const syncRecognised = syncThunk(Effect.sync(() => probe))?.() === probe
+
+/**
+ * Whether a handler's `Effect.sync` may run in place, without a fiber: its thunk is plain code that
+ * reads no FiberRef and cannot be interrupted, so a fiber would change nothing but the cost (~6 µs a
+ * request: apps/bench/README.md) — unless a tracer makes a span of it or a supervisor watches fibers.
+ */
+export const runsSyncInPlace = (runtime: Runtime.Runtime<never>, traced: boolean): boolean =>
+  syncRecognised && !traced && watchesNothing(FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentSupervisor))
+
+/**
+ * `Supervisor.none` and what layer building makes of it (an equal copy, not the same object) are
+ * `Supervisor.fromEffect` supervisors, whose hooks do nothing; any other may watch fibers.
+ */
+const watchesNothing = (supervisor: Supervisor.Supervisor<unknown>) =>
+  Object.getPrototypeOf(supervisor) === Object.getPrototypeOf(Supervisor.none)
+
 const run = (plan: Plan, target: Target, route: FastRoute, input: object) => {
   let effect = route.handler(input as never) as Effect.Effect<unknown, unknown>
+  const thunk = plan.syncInPlace ? syncThunk(effect) : undefined
+  if (thunk !== undefined) {
+    let value: unknown
+    let threw = false
+    try {
+      value = thunk()
+    } catch (defect) {
+      // answered as a fiber answers a throwing thunk (a defect; an InterruptedException, an interruption)
+      threw = true
+      effect = Effect.sync(() => {
+        throw defect
+      })
+    }
+    if (!threw) return answering(plan, target, () => answerSuccess(plan, target, route, value))
+  }
   if (route.uninterruptible) effect = Effect.uninterruptible(effect)
   if (plan.trace !== undefined) effect = plan.trace(effect, target.request, route.path)
   // already done (`Effect.succeed(...)`): no fiber at all
