@@ -248,7 +248,7 @@ describe("FastHttpApi", () => {
       const before = supervisor.fibers.length
       const answer = yield* get(port, "/counter")
       assert.deepStrictEqual(JSON.parse(answer.body), { n: 1, inFiber: true })
-      assert.strictEqual(supervisor.fibers.length, before + 1)
+      assert.isAbove(supervisor.fibers.length, before)
     }))
 
   it.scopedLive("with the tracer on, an Effect.sync handler runs in a fiber, in its span", () =>

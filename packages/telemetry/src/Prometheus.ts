@@ -40,6 +40,7 @@ export const layer = (serviceName: string): Layer.Layer<Prometheus> =>
       render: Effect.suspend(() =>
         render ?? Effect.promise(() => import("./internal/exposition.js")).pipe(
           Effect.flatMap((exposition) => exposition.make(serviceName)),
+          Effect.tapDefect((cause) => Effect.logError("metrics: cannot load the Prometheus exposition", cause)),
           Effect.tap((made) => {
             render = made
           }),

@@ -195,12 +195,14 @@ const syncRecognised = syncThunk(Effect.sync(() => probe))?.() === probe
  * Whether a handler's `Effect.sync` may run in place, without a fiber: its thunk is plain code that
  * reads no FiberRef and cannot be interrupted, so a fiber would change nothing but the cost (~6 µs a
  * request: apps/bench/README.md) — unless a tracer makes a span of it or a supervisor watches fibers.
+ * With Effect's default RuntimeMetrics flag, a request run in place is not counted in `effect_fiber_*`:
+ * there is no fiber to count.
  */
 export const runsSyncInPlace = (runtime: Runtime.Runtime<never>, traced: boolean): boolean =>
   syncRecognised && !traced && watchesNothing(FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentSupervisor))
 
 /**
- * `Supervisor.none` and what layer building makes of it (an equal copy, not the same object) are
+ * `Supervisor.none` and the copy the shop's layers leave in the runtime (seen in tests: equal, not the same object) are
  * `Supervisor.fromEffect` supervisors, whose hooks do nothing; any other may watch fibers.
  */
 const watchesNothing = (supervisor: Supervisor.Supervisor<unknown>) =>
