@@ -33,8 +33,8 @@ export const layer = (serviceName: string): Layer.Layer<Prometheus> =>
     // The OpenTelemetry exporter stack (~2.5 MB of heap) loads on the first scrape, not at start-up:
     // V8 lets the old generation grow to about four times what is live after start-up before its
     // next full GC, so each MB live then is about four of peak RSS. The registry is Effect's, so
-    // nothing recorded before the first scrape is lost. Only a built renderer is kept: a failed
-    // load is tried again on the next scrape.
+    // nothing recorded before the first scrape is lost. Only a built renderer is kept: a chunk that
+    // failed to load is tried again on the next scrape (a module whose evaluation threw stays failed).
     let render: Effect.Effect<string> | undefined
     return {
       render: Effect.suspend(() =>
