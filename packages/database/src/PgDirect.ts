@@ -48,14 +48,28 @@ const camelRow = (row: Record<string, unknown>): any => {
 /** pg rejects a checkout that waited past `connectionTimeoutMillis` with this message. */
 const isAcquireTimeout = (error: Error) => /timeout exceeded when trying to connect/.test(error.message)
 
-const execute = <A>(pool: Pg.Pool, text: string, params: ReadonlyArray<unknown>) =>
+const execute = <A>(pool: Pg.Pool, text: string, params: ReadonlyArray<unknown>, camelCase: boolean) =>
   Effect.async<ReadonlyArray<A>, SqlError>((resume) => {
     pool.query(text, params as Array<unknown>, (error: Error | undefined, result: Pg.QueryResult) => {
-      if (error === undefined || error === null) return resume(Effect.succeed(result.rows.map(camelRow)))
+      if (error === undefined || error === null) {
+        return resume(Effect.succeed(camelCase ? result.rows.map(camelRow) : result.rows))
+      }
       const message = isAcquireTimeout(error) ? "Failed to acquire connection" : "Failed to execute statement"
       resume(Effect.fail(new SqlError({ cause: error, message })))
     })
   })
+
+/**
+ * @since 0.3.0
+ */
+export interface QueryOptions {
+  /**
+   * `true` (the default): column names are turned from snake_case into camelCase. `false`: the rows
+   * keep the names the statement gives its columns — for a statement that already names them as the
+   * caller wants (`total_cents AS "totalCents"`), which then skips a copy of every row.
+   */
+  readonly camelCase?: boolean | undefined
+}
 
 /**
  * {@link query} on a pool the caller holds: a service that took `PgPool` once, when it was built, runs
@@ -63,8 +77,9 @@ const execute = <A>(pool: Pg.Pool, text: string, params: ReadonlyArray<unknown>)
  *
  * @since 0.2.0
  */
-export const queryOn =
-  (pool: Pg.Pool) => <A>(text: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<A>, SqlError> =>
+export const queryOn = (pool: Pg.Pool, options?: QueryOptions) => {
+  const camelCase = options?.camelCase ?? true
+  return <A>(text: string, params: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<A>, SqlError> =>
     // one look at the fiber for both: inside `sql.withTransaction`, and whether a tracer is on (a span as
     // the SqlClient opens one, only then: otherwise not even a no-op span)
     Effect.withFiberRuntime((fiber) => {
@@ -72,9 +87,9 @@ export const queryOn =
       const run = Option.isSome(transaction)
         ? Effect.map(
           transaction.value[0].execute(text, params, undefined),
-          (rows) => rows.map(camelRow) as ReadonlyArray<A>
+          (rows) => (camelCase ? rows.map(camelRow) : rows) as ReadonlyArray<A>
         )
-        : execute<A>(pool, text, params)
+        : execute<A>(pool, text, params, camelCase)
       return fiber.getFiberRef(FiberRef.currentTracerEnabled)
         ? Effect.withSpan(run, "sql.execute", {
           kind: "client",
@@ -83,6 +98,7 @@ export const queryOn =
         })
         : run
     })
+}
 
 /**
  * Runs `text` with `params` (`$1`, `$2`…) and returns the rows with camelCase column names. Nested

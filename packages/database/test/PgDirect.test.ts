@@ -38,6 +38,16 @@ describe("PgDirect.query", () => {
         assert.strictEqual(after.n, 0, "the rolled-back insert is not seen outside the transaction")
       }))
 
+    it.effect("with camelCase: false the rows keep the names the statement gives, on the pool and in a transaction", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const asNamed = PgDirect.queryOn(yield* PgDirect.PgPool, { camelCase: false })
+        const text = `SELECT 1 AS total_cents, 2 AS "unitPriceCents"`
+        const expected = [{ total_cents: 1, unitPriceCents: 2 }]
+        assert.deepStrictEqual(yield* asNamed(text, []), expected)
+        assert.deepStrictEqual(yield* sql.withTransaction(asNamed(text, [])), expected)
+      }))
+
     it.effect("a statement error is a SqlError saying so", () =>
       Effect.gen(function*() {
         const error = yield* Effect.flip(PgDirect.query(`SELECT * FROM no_such_table`, []))

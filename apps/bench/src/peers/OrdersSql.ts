@@ -21,9 +21,16 @@ const eventsJson = `COALESCE((
   SELECT json_agg(json_build_object('from', e.from_status, 'to', e.to_status,
                                     'atMs', floor(extract(epoch FROM e.at) * 1000)) ORDER BY e.id)
   FROM order_events e WHERE e.order_id = o.id), '[]'::json)`
+const orderColumns = (alias: string) =>
+  `${alias}.id, ${alias}.status, ${alias}.email, ${alias}.total_cents AS "totalCents",
+  ${alias}.tracking_number AS "trackingNumber", ${alias}.created_at AS "createdAt",
+  ${alias}.updated_at AS "updatedAt", ${alias}.shipment_id AS "shipmentId",
+  ${alias}.carrier_attempts AS "carrierAttempts", ${alias}.carrier_last_error AS "carrierLastError",
+  ${alias}.carrier_failed AS "carrierFailed"`
 const Sql = {
-  orderByKey: `SELECT o.*, ${itemsJson} AS items FROM orders o WHERE o.idempotency_key = $1`,
-  orderWithEvents: `SELECT o.*, ${itemsJson} AS items, ${eventsJson} AS events FROM orders o WHERE o.id = $1`,
+  orderByKey: `SELECT ${orderColumns("o")}, ${itemsJson} AS items FROM orders o WHERE o.idempotency_key = $1`,
+  orderWithEvents: `SELECT ${orderColumns("o")}, ${itemsJson} AS items, ${eventsJson} AS events
+    FROM orders o WHERE o.id = $1`,
   insertOrder: `
     WITH created AS (
       INSERT INTO orders (email, status, total_cents, idempotency_key)
@@ -36,7 +43,7 @@ const Sql = {
       FROM created, ROWS FROM (json_to_recordset($4::json)
         AS (sku text, quantity int, unit_price_cents bigint)) WITH ORDINALITY AS l(sku, quantity, unit_price_cents, line)
     )
-    SELECT * FROM created`
+    SELECT ${orderColumns("created")} FROM created`
 }
 
 /** The shop's input rules (`packages/domain/src/Order.ts`, `Email.ts`); the peers' test checks them against it. */
@@ -80,18 +87,19 @@ export const errorBody = (tag: string, message: string, fields: Record<string, u
 })
 export const badRequest = (message: string): Reply => ({ status: 400, body: errorBody("HttpApiDecodeError", message) })
 
+/** The columns as the statements name them (the shop's `OrderRow`). */
 interface OrderRow {
   readonly id: string // bigint
   readonly status: OrderJson["status"]
   readonly email: string
-  readonly total_cents: string
-  readonly tracking_number: string | null
-  readonly created_at: Date
-  readonly updated_at: Date
-  readonly shipment_id: string | null
-  readonly carrier_attempts: number
-  readonly carrier_last_error: string | null
-  readonly carrier_failed: boolean
+  readonly totalCents: string
+  readonly trackingNumber: string | null
+  readonly createdAt: Date
+  readonly updatedAt: Date
+  readonly shipmentId: string | null
+  readonly carrierAttempts: number
+  readonly carrierLastError: string | null
+  readonly carrierFailed: boolean
 }
 type Item = Input["items"][number]
 
@@ -100,10 +108,10 @@ const toOrder = (row: OrderRow, items: ReadonlyArray<Item>): OrderJson => ({
   status: row.status,
   email: row.email,
   items: items.map((item) => ({ sku: item.sku, quantity: item.quantity, unitPriceCents: item.unitPriceCents })),
-  totalCents: Number(row.total_cents),
-  trackingNumber: row.tracking_number,
-  createdAt: row.created_at.toISOString(),
-  updatedAt: row.updated_at.toISOString()
+  totalCents: Number(row.totalCents),
+  trackingNumber: row.trackingNumber,
+  createdAt: row.createdAt.toISOString(),
+  updatedAt: row.updatedAt.toISOString()
 })
 
 type Status = OrderJson["status"]
@@ -165,10 +173,10 @@ export const getOrder = async (pool: pg.Pool, id: number): Promise<Reply> => {
     ...toOrder(row, row.items),
     events: (row.events ?? []).map((e) => ({ from: e.from, to: e.to, at: new Date(Number(e.atMs)).toISOString() })),
     carrier: {
-      attempts: row.carrier_attempts,
-      shipmentId: row.shipment_id,
-      lastError: row.carrier_last_error,
-      failed: row.carrier_failed
+      attempts: row.carrierAttempts,
+      shipmentId: row.shipmentId,
+      lastError: row.carrierLastError,
+      failed: row.carrierFailed
     }
   }
   return { status: 200, body }
