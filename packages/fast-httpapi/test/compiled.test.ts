@@ -33,7 +33,22 @@ const OrderPath = Schema.Struct({ id: Schema.NumberFromString.pipe(Schema.int(),
 class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { id: Schema.Number, message: Schema.String }) {}
 class Item extends Schema.Class<Item>("Item")({ name: Schema.NonEmptyString, tags: Schema.Array(Schema.String) }) {}
 
-const schemas = { Order, CreateOrder, OrderPath, NotFound, Item } as const
+// Keys that a struct's generated code must treat as data: quotes, escapes, line separators, integer-like
+// keys (which objects order first), keys of Object.prototype, and text that would be code if pasted in.
+const OddNames = Schema.Struct({
+  "a\"b": Schema.String,
+  "back\\slash": Schema.Number,
+  "line\nbreak\u2028": Schema.Boolean,
+  constructor: Schema.String,
+  toString: Schema.NullOr(Schema.Number),
+  "10": Schema.String,
+  "2": Schema.Number,
+  "é ü 🙂": Schema.String,
+  "x }; throw new Error('injected'); ({": Schema.String,
+  "": Schema.Literal("empty key")
+})
+
+const schemas = { Order, CreateOrder, OrderPath, NotFound, Item, OddNames } as const
 
 const parse = (schema: Schema.Schema.Any, isDecoding: boolean) =>
   (isDecoding ? Schema.decodeUnknownEither : Schema.encodeUnknownEither)(schema as Schema.Schema<unknown, unknown>)
@@ -125,6 +140,25 @@ describe("compiled schemas", () => {
     const input = { email: " Ab@C.example ", items: [{ sku: "bad sku", quantity: 1, unitPriceCents: 1 }] }
     assert.deepStrictEqual(decode(input), parse(CreateOrder, true)(input))
     assert.isTrue(Either.isLeft(decode(input)))
+  })
+
+  it("where code generation is disallowed, a struct is compiled all the same, to the loop over its fields", () => {
+    const { Function: GlobalFunction } = globalThis
+    const refused: Array<string> = []
+    globalThis.Function = function() {
+      refused.push("new Function")
+      throw new EvalError("Code generation from strings disallowed for this context")
+    } as unknown as FunctionConstructor
+    let compiled: ReturnType<typeof compile>
+    try {
+      compiled = compile(Line.ast, false)
+    } finally {
+      globalThis.Function = GlobalFunction
+    }
+    assert.deepStrictEqual(refused, ["new Function"])
+    const line = { sku: Sku.make("SKU-1"), quantity: 2, unitPriceCents: 1250, extra: true }
+    assert.strictEqual(JSON.stringify(compiled!(line)), `{"sku":"SKU-1","quantity":2,"unitPriceCents":1250}`)
+    assert.strictEqual(compiled!({ ...line, quantity: 0 }), Fallback)
   })
 
   it("a schema with a part it does not know is left to ParseResult entirely", () => {

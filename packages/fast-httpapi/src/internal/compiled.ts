@@ -65,18 +65,50 @@ const typeLiteral = (ast: AST.TypeLiteral, isDecoding: boolean, compile: Compile
     if (field === undefined) return undefined
     fields.push([ps.name, field, ps.isOptional])
   }
-  return (input) => {
-    if (!Predicate.isRecord(input)) return Fallback
-    // as ParseResult with the default options: the declared keys in their order, excess keys dropped
-    const output: Record<string, unknown> = {}
-    for (const [name, field, isOptional] of fields) {
-      if (isOptional && !Object.prototype.hasOwnProperty.call(input, name)) continue
-      const value = field(input[name])
-      if (value === Fallback) return Fallback
-      output[name] = value
-    }
-    return output
+  if (fields.some(([, , isOptional]) => isOptional)) return fieldByField(fields)
+  return generated(fields)
+}
+
+const fieldByField = (fields: ReadonlyArray<readonly [string, Compiled, boolean]>): Compiled => (input) => {
+  if (!Predicate.isRecord(input)) return Fallback
+  // as ParseResult with the default options: the declared keys in their order, excess keys dropped
+  const output: Record<string, unknown> = {}
+  for (const [name, field, isOptional] of fields) {
+    if (isOptional && !Object.prototype.hasOwnProperty.call(input, name)) continue
+    const value = field(input[name])
+    if (value === Fallback) return Fallback
+    output[name] = value
   }
+  return output
+}
+
+/**
+ * Every field required: the same steps as {@link fieldByField}, written out for this struct, with
+ * the output built by one object literal. A loop of keyed reads and writes over the fields is
+ * megamorphic at every property access (one site serves every struct of the API), and an object grown
+ * key by key goes through a map transition per key; a generated function per struct has monomorphic
+ * named accesses and one object shape. `node apps/bench/dist/codecs.js` (2026-12-07, AMD EPYC): the
+ * shop's OrderWithEvents encodes in 3.1–3.7 µs instead of 4.1–4.2 µs, CreateOrder decodes in ~1.0 µs
+ * instead of ~1.4 µs. The names go in as JSON string literals, so no name can be code.
+ */
+const generated = (fields: ReadonlyArray<readonly [string, Compiled, boolean]>): Compiled => {
+  const steps = fields.map(([name], i) =>
+    `const v${i} = f${i}(input[${JSON.stringify(name)}]); if (v${i} === Fallback) return Fallback;`
+  )
+  const output = fields.map(([name], i) => `${JSON.stringify(name)}: v${i}`)
+  let make: (...args: Array<unknown>) => unknown
+  try {
+    make = new Function(
+      "Fallback",
+      "isRecord",
+      ...fields.map((_, i) => `f${i}`),
+      `return (input) => { if (!isRecord(input)) return Fallback; ${steps.join(" ")} return { ${output.join(", ")} } }`
+    ) as typeof make
+  } catch {
+    // code generation disallowed (`node --disallow-code-generation-from-strings`): the loop does the same
+    return fieldByField(fields)
+  }
+  return make(Fallback, Predicate.isRecord, ...fields.map(([, field]) => field)) as Compiled
 }
 
 const arrayOf = (ast: AST.TupleType, isDecoding: boolean, compile: Compile): Compiled | undefined => {
