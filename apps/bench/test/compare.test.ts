@@ -6,6 +6,7 @@ import * as CompareOptions from "../src/compare/CompareOptions.js"
 import * as Machine from "../src/compare/Machine.js"
 import * as Publish from "../src/compare/Publish.js"
 import * as Table from "../src/compare/Table.js"
+import * as Turns from "../src/compare/Turns.js"
 import * as Verdict from "../src/compare/Verdict.js"
 
 describe("compare", () => {
@@ -46,6 +47,21 @@ describe("compare", () => {
     assert.strictEqual(Verdict.median([4, 1, 3, 2]), 2.5)
     assert.strictEqual(Verdict.median([7]), 7)
     assert.isUndefined(Verdict.median([]))
+  })
+
+  it("the stacks' turns rotate: over as many rounds as stacks, each runs once in every position", () => {
+    const stacks = ["shop", "Fastify", "bare"]
+    const orders = [1, 2, 3].map((round) => Turns.inRound(stacks, round).map(([stack]) => stack))
+    assert.deepStrictEqual(orders, [["shop", "Fastify", "bare"], ["Fastify", "bare", "shop"], [
+      "bare",
+      "shop",
+      "Fastify"
+    ]])
+    // the column each result goes to is the stack's own, whatever its turn
+    for (const round of [1, 2, 3, 4]) {
+      for (const [stack, column] of Turns.inRound(stacks, round)) assert.strictEqual(stacks[column], stack)
+    }
+    assert.deepStrictEqual(Turns.inRound(stacks, 4).map(([stack]) => stack), orders[0])
   })
 
   it("table lines: against a peer, against a bound, failed; rendered with the six columns", () => {

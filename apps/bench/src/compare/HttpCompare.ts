@@ -2,8 +2,8 @@
  * Rows 1–3: `GET /v1/orders/{id}` and `POST /v1/orders` on the shop, the Fastify peer and the bare
  * `node:http` peer, each a process of its own on a fresh database holding the same 2,000 orders
  * (ids 1–2,000, inserted by SQL before it starts); GETs rotate over them. The machine is noisy, so
- * the stacks take turns — per round and endpoint: shop, Fastify, bare — and the median of the rounds
- * is reported. Every process's RSS is sampled every 100 ms from its start to the end of the rounds.
+ * the stacks take turns per round and endpoint, in an order that rotates each round (`Turns`), and
+ * the median of the rounds is reported. Every process's RSS is sampled every 100 ms from its start to the end of the rounds.
  */
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -20,6 +20,7 @@ import * as ShopProcess from "../ShopProcess.js"
 import * as Section from "./Section.js"
 import * as Stacks from "./Stacks.js"
 import * as Table from "./Table.js"
+import * as Turns from "./Turns.js"
 import * as Verdict from "./Verdict.js"
 
 export type Endpoint = "GET" | "POST"
@@ -72,7 +73,7 @@ type Running = ReadonlyArray<Effect.Effect.Success<ReturnType<typeof startStack>
 
 const key = (endpoint: Endpoint, stack: Stacks.Key) => `${endpoint} ${stack}`
 
-/** Each round, each endpoint, each stack in turn: warm-up, then the measured run. */
+/** Each round, each endpoint, each stack in turn (`Turns`): warm-up, then the measured run. */
 const rounds = (options: HttpOptions, running: Running, failures: Array<string>) =>
   Effect.gen(function*() {
     const results = new Map<string, Array<HttpLoad.LoadResult>>()
@@ -80,7 +81,7 @@ const rounds = (options: HttpOptions, running: Running, failures: Array<string>)
     for (let round = 1; round <= options.rounds; round++) {
       for (const endpoint of options.endpoints) {
         const cells: Array<string> = []
-        for (const { ids, server, stack } of running) {
+        for (const [{ ids, server, stack }, column] of Turns.inRound(running, round)) {
           const load: HttpLoad.LoadOptions = { ...options, baseUrl: server.baseUrl }
           const request = endpoint === "GET" ? HttpLoad.getOrders(ids) : HttpLoad.createOrders()
           const label = `round ${round}/${options.rounds}, ${stack.name}, ${title(endpoint)}`
@@ -94,7 +95,7 @@ const rounds = (options: HttpOptions, running: Running, failures: Array<string>)
               `${label}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts (${result.statuses})`
             )
           }
-          cells.push(`${int(result.requestsPerSecond)} req/s, p99 ${result.p99} ms`)
+          cells[column] = `${int(result.requestsPerSecond)} req/s, p99 ${result.p99} ms`
         }
         console.log(
           `round ${round}, ${title(endpoint)}: ${cells.map((c, i) => `${Stacks.http[i].name} ${c}`).join("; ")}`

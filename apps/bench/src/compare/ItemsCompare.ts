@@ -5,7 +5,8 @@
  * `node:http`. The figure is the server's CPU time per
  * request (utime + stime of its process over the measured run ÷ requests answered): unlike req/s it
  * does not depend on whether the load generator or the server saturates first. The stacks take turns
- * per round and endpoint; the median of the rounds is reported.
+ * per round and endpoint, in an order that rotates each round (`Turns`); the median of the rounds is
+ * reported.
  */
 import { OtlpReceiver } from "@shop/telemetry"
 import type autocannon from "autocannon"
@@ -20,6 +21,7 @@ import { int, mb, table } from "../Report.js"
 import * as ShopProcess from "../ShopProcess.js"
 import type * as Section from "./Section.js"
 import * as Table from "./Table.js"
+import * as Turns from "./Turns.js"
 import * as Verdict from "./Verdict.js"
 
 export interface ItemsOptions extends Section.Setup {
@@ -64,7 +66,7 @@ type Running = Effect.Effect.Success<ReturnType<typeof start>>
 
 const key = (endpoint: Endpoint, stack: Items.Key) => `${endpoint} ${stack}`
 
-/** Each round, each endpoint, each stack in turn: warm-up, the measured run, the server's CPU over it. */
+/** Each round, each endpoint, each stack in turn (`Turns`): warm-up, the measured run, the server's CPU over it. */
 const rounds = (options: ItemsOptions, running: Running, failures: Array<string>) =>
   Effect.gen(function*() {
     const results = new Map<string, Array<Measured>>()
@@ -72,7 +74,7 @@ const rounds = (options: ItemsOptions, running: Running, failures: Array<string>
     for (let round = 1; round <= options.rounds; round++) {
       for (const endpoint of endpoints) {
         const cells: Array<string> = []
-        for (const entry of running) {
+        for (const [entry, column] of Turns.inRound(running, round)) {
           const { server, stack } = entry
           const load: HttpLoad.LoadOptions = { ...options, baseUrl: server.baseUrl }
           const label = `items round ${round}/${options.rounds}, ${stack.name}, ${title(endpoint)}`
@@ -93,7 +95,7 @@ const rounds = (options: ItemsOptions, running: Running, failures: Array<string>
           const list = results.get(key(endpoint, stack.key)) ?? []
           list.push({ requestsPerSecond: result.requestsPerSecond, cpuMicros })
           results.set(key(endpoint, stack.key), list)
-          cells.push(`${int(result.requestsPerSecond)} req/s, ${cpuMicros.toFixed(0)} µs/req`)
+          cells[column] = `${int(result.requestsPerSecond)} req/s, ${cpuMicros.toFixed(0)} µs/req`
         }
         roundLines.push([String(round), title(endpoint), ...cells])
       }
