@@ -21,6 +21,17 @@ export const cpuSeconds = (pid: number): Option.Option<number> => {
   }
 }
 
+/** µs of CPU per request between two `cpuSeconds` readings; NaN when either is missing. */
+export const cpuPerRequest = (
+  before: Option.Option<number>,
+  after: Option.Option<number>,
+  requests: number
+): number =>
+  Option.match(Option.all([before, after]), {
+    onNone: () => Number.NaN,
+    onSome: ([b, a]) => (1e6 * (a - b)) / Math.max(1, requests)
+  })
+
 export interface Snapshot {
   readonly at: number
   readonly shop: Option.Option<number>

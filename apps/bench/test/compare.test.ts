@@ -2,12 +2,14 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
 import * as CompareOptions from "../src/compare/CompareOptions.js"
 import * as Machine from "../src/compare/Machine.js"
 import * as Publish from "../src/compare/Publish.js"
 import * as Table from "../src/compare/Table.js"
 import * as Turns from "../src/compare/Turns.js"
 import * as Verdict from "../src/compare/Verdict.js"
+import { cpuPerRequest } from "../src/CpuUsage.js"
 
 describe("compare", () => {
   it("ratios and verdicts: at least, at most, absolute, missing figures", () => {
@@ -62,6 +64,14 @@ describe("compare", () => {
       for (const [stack, column] of Turns.inRound(stacks, round)) assert.strictEqual(stacks[column], stack)
     }
     assert.deepStrictEqual(Turns.inRound(stacks, 4).map(([stack]) => stack), orders[0])
+  })
+
+  it("server CPU per request: the CPU seconds between two readings over the requests, in µs; NaN without a reading", () => {
+    assert.strictEqual(cpuPerRequest(Option.some(10), Option.some(12.5), 10_000), 250)
+    assert.isNaN(cpuPerRequest(Option.none(), Option.some(12.5), 10_000))
+    assert.isNaN(cpuPerRequest(Option.some(10), Option.none(), 10_000))
+    // no request answered: the whole time, not a division by zero
+    assert.strictEqual(cpuPerRequest(Option.some(1), Option.some(1.5), 0), 500_000)
   })
 
   it("table lines: against a peer, against a bound, failed; rendered with the six columns", () => {

@@ -12,6 +12,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import { BenchError } from "../BenchError.js"
+import { cpuPerRequest, cpuSeconds } from "../CpuUsage.js"
 import * as FulfillmentRun from "../FulfillmentRun.js"
 import * as HttpLoad from "../HttpLoad.js"
 import * as PeerRun from "../peers/PeerRun.js"
@@ -73,10 +74,15 @@ type Running = ReadonlyArray<Effect.Effect.Success<ReturnType<typeof startStack>
 
 const key = (endpoint: Endpoint, stack: Stacks.Key) => `${endpoint} ${stack}`
 
+/** A measured run, with the server's CPU time per request over it (utime + stime from /proc). */
+interface Measured extends HttpLoad.LoadResult {
+  readonly cpuMicros: number
+}
+
 /** Each round, each endpoint, each stack in turn (`Turns`): warm-up, then the measured run. */
 const rounds = (options: HttpOptions, running: Running, failures: Array<string>) =>
   Effect.gen(function*() {
-    const results = new Map<string, Array<HttpLoad.LoadResult>>()
+    const results = new Map<string, Array<Measured>>()
     const roundLines: Array<ReadonlyArray<string>> = []
     for (let round = 1; round <= options.rounds; round++) {
       for (const endpoint of options.endpoints) {
@@ -86,16 +92,18 @@ const rounds = (options: HttpOptions, running: Running, failures: Array<string>)
           const request = endpoint === "GET" ? HttpLoad.getOrders(ids) : HttpLoad.createOrders()
           const label = `round ${round}/${options.rounds}, ${stack.name}, ${title(endpoint)}`
           yield* HttpLoad.warmUp(label, load, request)
+          const before = cpuSeconds(server.pid)
           const result = yield* HttpLoad.measure(label, load, request)
+          const cpuMicros = cpuPerRequest(before, cpuSeconds(server.pid), result.requests)
           const list = results.get(key(endpoint, stack.key)) ?? []
-          list.push(result)
+          list.push({ ...result, cpuMicros })
           results.set(key(endpoint, stack.key), list)
           if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
             failures.push(
               `${label}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts (${result.statuses})`
             )
           }
-          cells[column] = `${int(result.requestsPerSecond)} req/s, p99 ${result.p99} ms`
+          cells[column] = `${int(result.requestsPerSecond)} req/s, p99 ${result.p99} ms, ${cpuMicros.toFixed(0)} µs/req`
         }
         console.log(
           `round ${round}, ${title(endpoint)}: ${cells.map((c, i) => `${Stacks.http[i].name} ${c}`).join("; ")}`
@@ -112,10 +120,10 @@ const millis = (n: number) => `${int(n)} ms`
 /** Rows 1 and 2 (the medians of the rounds) and 3 (the peak RSS). */
 const lines = (
   options: HttpOptions,
-  results: ReadonlyMap<string, ReadonlyArray<HttpLoad.LoadResult>>,
+  results: ReadonlyMap<string, ReadonlyArray<Measured>>,
   running: Running
 ): Array<Table.Line> => {
-  const med = (endpoint: Endpoint, stack: Stacks.Key, pick: (r: HttpLoad.LoadResult) => number) =>
+  const med = (endpoint: Endpoint, stack: Stacks.Key, pick: (r: Measured) => number) =>
     Verdict.median((results.get(key(endpoint, stack)) ?? []).map(pick))
   const conditions = `${options.connections} connections, median of ${options.rounds}`
   const endpointLines = (endpoint: Endpoint, vsBare: Verdict.Goal | undefined) => [
@@ -142,6 +150,16 @@ const lines = (
       peerName: "Fastify",
       format: millis,
       goal: Verdict.atMostTimes(1.5)
+    }),
+    // context for the req/s rows: unlike req/s, it does not move with what PostgreSQL and the
+    // machine's neighbours do during the run
+    Table.versus({
+      figure: `${title(endpoint)} server CPU per request (median of ${options.rounds})`,
+      ours: med(endpoint, "shop", (r) => r.cpuMicros),
+      peer: med(endpoint, "fastify", (r) => r.cpuMicros),
+      peerName: "Fastify",
+      format: (n) => `${n.toFixed(0)} µs`,
+      goal: undefined
     })
   ]
   const out: Array<Table.Line> = []

@@ -14,7 +14,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { BenchError } from "../BenchError.js"
-import { cpuSeconds } from "../CpuUsage.js"
+import { cpuPerRequest, cpuSeconds } from "../CpuUsage.js"
 import * as HttpLoad from "../HttpLoad.js"
 import * as Items from "../items/Items.js"
 import { int, mb, table } from "../Report.js"
@@ -88,10 +88,7 @@ const rounds = (options: ItemsOptions, running: Running, failures: Array<string>
               `${label}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts (${result.statuses})`
             )
           }
-          const cpuMicros = Option.match(Option.all([before, after]), {
-            onNone: () => Number.NaN,
-            onSome: ([b, a]) => (1e6 * (a - b)) / Math.max(1, result.requests)
-          })
+          const cpuMicros = cpuPerRequest(before, after, result.requests)
           const list = results.get(key(endpoint, stack.key)) ?? []
           list.push({ requestsPerSecond: result.requestsPerSecond, cpuMicros })
           results.set(key(endpoint, stack.key), list)
