@@ -3,7 +3,8 @@
  * `node:http` peer, each a process of its own on a fresh database holding the same 2,000 orders
  * (ids 1–2,000, inserted by SQL before it starts); GETs rotate over them. The machine is noisy, so
  * the stacks take turns per round and endpoint, in an order that rotates each round (`Turns`), and
- * the median of the rounds is reported. Every process's RSS is sampled every 100 ms from its start to the end of the rounds.
+ * the median of the rounds is reported. Every process's RSS is sampled every 100 ms from its start
+ * to the end of the rounds.
  */
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -151,7 +152,7 @@ const lines = (
       format: millis,
       goal: Verdict.atMostTimes(1.5)
     }),
-    // context for the req/s rows: unlike req/s, it does not move with what PostgreSQL and the
+    // context for the req/s rows: it moves much less than req/s with what PostgreSQL and the
     // machine's neighbours do during the run
     Table.versus({
       figure: `${title(endpoint)} server CPU per request (median of ${options.rounds})`,
